@@ -1,0 +1,379 @@
+//! [`Latchkey`]: the one API both shells (CLI and tray) use. Every decision lives here or below.
+//!
+//! I/O edges come in through [`Deps`]: the secret store, the browser opener and the clock, so
+//! tests run the real logic against fakes and local servers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use latchkey_oauth::providers::atlassian;
+use latchkey_oauth::{Challenge, Clock, ClientConfig, IssuerPolicy, Opener, ReqwestHttp, flow};
+use latchkey_secrets::{SecretString, TokenStore};
+use serde::Serialize;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{CoreError, Result};
+use crate::model::{AuthKind, ClientSettings, ConnState, Connection, name_from_host, valid_name};
+use crate::storage::{Paths, Storage};
+use crate::vault::Vault;
+
+/// The I/O edges of the engine.
+pub struct Deps {
+    pub paths: Paths,
+    pub store: Arc<dyn TokenStore>,
+    pub opener: Arc<dyn Opener>,
+    pub clock: Arc<dyn Clock>,
+    /// How long the browser step may take.
+    pub flow_timeout: Duration,
+    /// Told the authorization URL before the browser opens (to print it or offer "Copy link").
+    pub on_auth_url: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+}
+
+/// Something that changed, for live UIs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    ConnectionChanged { name: String },
+    ConnectionRemoved { name: String },
+}
+
+/// How the user asked to register the client (CLI flags or UI fields).
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub client_metadata_url: Option<String>,
+}
+
+/// An API token instead of the browser flow.
+#[derive(Debug, Clone)]
+pub enum ApiToken {
+    /// Personal token, sent as Basic `email:token`.
+    Personal { email: String, token: SecretString },
+    /// Service-account key, sent as Bearer.
+    ServiceKey(SecretString),
+}
+
+/// `connect`'s input.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectRequest {
+    /// A preset (`atlassian`), a saved connection name, or a URL.
+    pub target: String,
+    pub name: Option<String>,
+    /// Overrides a preset's URL (for example a test server or another region).
+    pub url: Option<String>,
+    pub client: ClientOptions,
+    pub api_token: Option<ApiToken>,
+}
+
+/// What `check` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub name: String,
+    pub url: String,
+    pub server: Option<String>,
+    pub protocol_version: String,
+    pub tools: Vec<String>,
+}
+
+pub(crate) struct Inner {
+    storage: Storage,
+    vault: Vault,
+    http: ReqwestHttp,
+    opener: Arc<dyn Opener>,
+    clock: Arc<dyn Clock>,
+    flow_timeout: Duration,
+    on_auth_url: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    events: broadcast::Sender<Event>,
+    cancel: CancellationToken,
+}
+
+/// The engine. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Latchkey {
+    inner: Arc<Inner>,
+}
+
+impl Latchkey {
+    pub fn new(deps: Deps) -> Result<Self> {
+        let http = ReqwestHttp::new()?;
+        let (events, _) = broadcast::channel(64);
+        Ok(Latchkey {
+            inner: Arc::new(Inner {
+                storage: Storage::new(deps.paths),
+                vault: Vault::new(deps.store),
+                http,
+                opener: deps.opener,
+                clock: deps.clock,
+                flow_timeout: deps.flow_timeout,
+                on_auth_url: deps.on_auth_url,
+                events,
+                cancel: CancellationToken::new(),
+            }),
+        })
+    }
+
+    pub(crate) fn storage(&self) -> &Storage {
+        &self.inner.storage
+    }
+    pub(crate) fn vault(&self) -> &Vault {
+        &self.inner.vault
+    }
+    pub(crate) fn http(&self) -> &ReqwestHttp {
+        &self.inner.http
+    }
+    pub(crate) fn reqwest(&self) -> &reqwest::Client {
+        self.inner.http.client()
+    }
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
+    }
+    pub(crate) fn now(&self) -> u64 {
+        self.inner.clock.now_unix()
+    }
+
+    /// Live changes, for the tray and window.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// Cancels any browser sign-in in progress (Cancel button, Quit).
+    pub fn cancel_sign_in(&self) {
+        self.inner.cancel.cancel();
+    }
+
+    pub(crate) fn emit_state(&self, name: &str) {
+        let _ = self.inner.events.send(Event::ConnectionChanged { name: name.to_owned() });
+    }
+
+    /// The saved connection `name`.
+    pub fn connection(&self, name: &str) -> Result<Connection> {
+        self.storage().load()?.get(name).cloned().ok_or_else(|| CoreError::UnknownTarget(name.to_owned()))
+    }
+
+    /// All saved connections.
+    pub fn connections(&self) -> Result<Vec<Connection>> {
+        Ok(self.storage().load()?.connections)
+    }
+
+    pub(crate) fn set_state(&self, name: &str, state: ConnState) -> Result<()> {
+        self.storage().update(|st| {
+            if let Some(c) = st.connections.iter_mut().find(|c| c.name == name) {
+                c.state = state;
+            }
+            Ok(())
+        })?;
+        self.emit_state(name);
+        Ok(())
+    }
+
+    /// Finds or creates the connection a target names. Creating saves it (state `New`).
+    pub fn resolve(&self, target: &str, name: Option<&str>, url_override: Option<&str>, client: &ClientOptions) -> Result<String> {
+        if let Some(n) = name.filter(|n| !valid_name(n)) {
+            return Err(CoreError::Invalid(format!("`{n}` is not a valid connection name: use lowercase letters, digits, `-` and `_`.")));
+        }
+        let state = self.storage().load()?;
+        if url_override.is_none() && name.is_none_or(|n| n == target) {
+            if let Some(c) = state.get(target) {
+                return Ok(c.name.clone());
+            }
+        }
+        let (preset, url) = if target == atlassian::PRESET {
+            (Some(atlassian::PRESET.to_owned()), url_override.unwrap_or(atlassian::MCP_URL).to_owned())
+        } else if let Ok(u) = url::Url::parse(target) {
+            if !matches!(u.scheme(), "http" | "https") {
+                return Err(CoreError::UnknownTarget(target.to_owned()));
+            }
+            (None, target.to_owned())
+        } else {
+            return Err(CoreError::UnknownTarget(target.to_owned()));
+        };
+        let parsed = latchkey_oauth::http::parse_url(&url)?;
+        latchkey_oauth::http::require_secure("MCP server URL", &parsed)?;
+        if let Some(w) = atlassian::endpoint_warning(&parsed) {
+            tracing::warn!("{w}");
+        }
+        if name.is_none() {
+            if let Some(c) = state.connections.iter().find(|c| c.url == url) {
+                return Ok(c.name.clone());
+            }
+        }
+        let base = match name {
+            Some(n) => n.to_owned(),
+            None => preset.clone().unwrap_or_else(|| name_from_host(parsed.host_str().unwrap_or("server"))),
+        };
+        let chosen = self.storage().update(|st| {
+            if let Some(existing) = st.get(&base) {
+                if name.is_some() && existing.url != url {
+                    return Err(CoreError::NameTaken(base.clone()));
+                }
+                if existing.url == url {
+                    return Ok(base.clone());
+                }
+            }
+            let mut n = base.clone();
+            let mut i = 2;
+            while st.get(&n).is_some() {
+                n = format!("{base}-{i}");
+                i += 1;
+            }
+            let mut conn = Connection::new(n.clone(), url.clone(), preset.clone());
+            conn.client = ClientSettings { client_id: client.client_id.clone(), client_metadata_url: client.client_metadata_url.clone(), has_client_secret: client.client_secret.is_some() };
+            st.upsert(conn);
+            Ok(n)
+        })?;
+        if let Some(secret) = &client.client_secret {
+            self.vault().set_client_secret(&chosen, Some(secret))?;
+        }
+        self.emit_state(&chosen);
+        Ok(chosen)
+    }
+
+    /// Runs the browser sign-in for `name` and stores the outcome (secrets first, then state).
+    pub async fn sign_in(&self, name: &str, challenge: Option<&Challenge>, scope_override: Option<String>) -> Result<()> {
+        let conn = self.connection(name)?;
+        let url = latchkey_oauth::http::parse_url(&conn.url)?;
+        let policy = if conn.preset.as_deref() == Some(atlassian::PRESET) { atlassian::issuer_policy() } else { IssuerPolicy::Strict };
+        let discovered = latchkey_oauth::discover(self.http(), &url, challenge, policy).await?;
+        let scope = scope_override.filter(|s| !s.is_empty()).or_else(|| flow::choose_scope(challenge, &discovered));
+        let cfg = ClientConfig {
+            client_id: conn.client.client_id.clone(),
+            client_secret: if conn.client.has_client_secret { self.vault().client_secret(name)? } else { None },
+            client_metadata_url: conn.client.client_metadata_url.clone(),
+            client_name: "Latchkey".into(),
+        };
+        let previous_secret = self.vault().client_secret(name)?;
+        let previous = conn.registration.as_ref().map(|r| (r, previous_secret));
+        let cancel = self.inner.cancel.child_token();
+        let on_url = self.inner.on_auth_url.clone();
+        let on_url_ref = on_url.as_deref().map(|f| f as &(dyn Fn(&str) + Send + Sync));
+        let req = flow::FlowRequest { discovered: &discovered, client: &cfg, previous, preferred_port: conn.redirect_port, scope, timeout: self.inner.flow_timeout, cancel, on_url: on_url_ref };
+        let outcome = match flow::run(self.http(), self.inner.opener.as_ref(), self.clock(), req).await {
+            Ok(o) => o,
+            Err(e) => {
+                if e.is_registration_invalid() {
+                    let _ = self.storage().update(|st| {
+                        if let Some(c) = st.connections.iter_mut().find(|c| c.name == name) {
+                            c.registration = None;
+                        }
+                        Ok(())
+                    });
+                }
+                return Err(e.into());
+            }
+        };
+        self.vault().set_tokens(name, &outcome.tokens)?;
+        self.vault().set_client_secret(name, outcome.client_secret.as_ref())?;
+        let has_rt = outcome.tokens.refresh_token.is_some();
+        let expires_at = outcome.tokens.expires_at;
+        self.storage().update(move |st| {
+            let c = st.connections.iter_mut().find(|c| c.name == name).ok_or_else(|| CoreError::UnknownTarget(name.to_owned()))?;
+            c.auth = AuthKind::OAuth;
+            c.discovered = Some(discovered);
+            c.registration = Some(outcome.registration);
+            c.redirect_port = Some(outcome.port);
+            c.scope = outcome.scope;
+            c.expires_at = expires_at;
+            c.has_refresh_token = has_rt;
+            c.state = ConnState::Connected;
+            Ok(())
+        })?;
+        self.emit_state(name);
+        Ok(())
+    }
+
+    /// `latchkey connect`: save a connection and make sure it works (signing in if needed).
+    pub async fn connect(&self, req: ConnectRequest) -> Result<CheckReport> {
+        let name = self.resolve(&req.target, req.name.as_deref(), req.url.as_deref(), &req.client)?;
+        if let Some(token) = &req.api_token {
+            let (kind, secret) = match token {
+                ApiToken::Personal { email, token } => (AuthKind::ApiTokenBasic, SecretString::from(format!("{email}:{}", token.expose()))),
+                ApiToken::ServiceKey(k) => (AuthKind::ApiTokenBearer, k.clone()),
+            };
+            self.vault().set_api_token(&name, &secret)?;
+            self.storage().update(|st| {
+                if let Some(c) = st.connections.iter_mut().find(|c| c.name == name) {
+                    c.auth = kind;
+                    c.state = ConnState::New;
+                }
+                Ok(())
+            })?;
+        } else if matches!(self.connection(&name)?.state, ConnState::NeedsReauth { .. }) {
+            // Re-authenticate: an explicit connect on a broken connection runs the browser flow.
+            self.sign_in(&name, None, None).await?;
+        }
+        self.check_named(&name).await
+    }
+
+    /// `latchkey check`: sign in if needed, initialize, list tools.
+    pub async fn check(&self, target: &str, client: &ClientOptions) -> Result<CheckReport> {
+        let name = self.resolve(target, None, None, client)?;
+        self.check_named(&name).await
+    }
+
+    async fn check_named(&self, name: &str) -> Result<CheckReport> {
+        let (server, version, tools) = self
+            .with_session(name, |peer| {
+                Box::pin(async move {
+                    let info = peer.peer_info();
+                    let tools = peer.list_all_tools().await?;
+                    Ok((info, tools))
+                })
+            })
+            .await
+            .map(|(info, tools)| {
+                let server = info.as_ref().and_then(|i| i.server_info.as_ref()).map(|s| s.name.clone());
+                let version = info.map(|i| i.protocol_version.to_string()).unwrap_or_default();
+                (server, version, tools.into_iter().map(|t| t.name.to_string()).collect::<Vec<_>>())
+            })?;
+        let conn = self.connection(name)?;
+        Ok(CheckReport { name: name.to_owned(), url: conn.url, server, protocol_version: version, tools })
+    }
+
+    /// `latchkey call`: call one tool and return its result as JSON.
+    pub async fn call(&self, target: &str, tool: &str, args: Option<serde_json::Value>, client: &ClientOptions) -> Result<serde_json::Value> {
+        let arguments = match args {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::Object(m)) => Some(m),
+            Some(_) => return Err(CoreError::Invalid("--args must be a JSON object, for example '{\"key\": \"value\"}'.".into())),
+        };
+        let name = self.resolve(target, None, None, client)?;
+        let tool = tool.to_owned();
+        let result = self
+            .with_session(&name, |peer| {
+                let mut params = rmcp::model::CallToolRequestParams::new(tool.clone());
+                if let Some(a) = arguments.clone() {
+                    params = params.with_arguments(a);
+                }
+                Box::pin(async move { peer.call_tool(params).await })
+            })
+            .await?;
+        serde_json::to_value(result).map_err(|e| CoreError::Invalid(e.to_string()))
+    }
+
+    /// `latchkey logout`: revoke at the server when it offers revocation, then delete secrets
+    /// and the connection.
+    pub async fn logout(&self, name: &str) -> Result<bool> {
+        let conn = self.connection(name)?;
+        let mut revoked = false;
+        if let (Some(d), Some(reg), Ok(Some(tokens))) = (&conn.discovered, &conn.registration, self.vault().tokens(name)) {
+            if let (Some(endpoint), Some(rt)) = (&d.auth_server.revocation_endpoint, &tokens.refresh_token) {
+                let secret = self.vault().client_secret(name)?;
+                let ep = latchkey_oauth::TokenEndpoint { token_endpoint: &d.auth_server.token_endpoint, registration: reg, client_secret: secret.as_ref(), resource: Some(&d.resource) };
+                match latchkey_oauth::token::revoke(self.http(), &ep, endpoint, rt).await {
+                    Ok(()) => revoked = true,
+                    Err(e) => tracing::warn!("could not revoke at the server: {e}"),
+                }
+            }
+        }
+        self.vault().forget(name)?;
+        self.storage().update(|st| {
+            st.remove(name);
+            Ok(())
+        })?;
+        let _ = self.inner.events.send(Event::ConnectionRemoved { name: name.to_owned() });
+        Ok(revoked)
+    }
+}
