@@ -1,0 +1,231 @@
+//! `latchkey`: the command-line shell over `latchkey-core`. Parsing and printing only; every
+//! decision is made in core. Errors print as one plain line (or `{kind, message}` with --json)
+//! and exit 1.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use latchkey_core::{ApiToken, ClientOptions, ConnectRequest, CoreError, Deps, Latchkey, Paths};
+use latchkey_oauth::{SystemClock, SystemOpener, flow::DEFAULT_TIMEOUT};
+use latchkey_secrets::{KeychainStore, SecretString};
+
+#[derive(Parser)]
+#[command(name = "latchkey", version, about = "Connect your AI tools to your company's MCP servers.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Add a connection and sign in: `latchkey connect atlassian` or `latchkey connect https://…/mcp`.
+    Connect {
+        /// A preset (atlassian), a saved connection, or the server's URL.
+        target: String,
+        /// A name for the connection (default: the preset or the host).
+        #[arg(long)]
+        name: Option<String>,
+        /// Use this URL for a preset (another region or a test server).
+        #[arg(long)]
+        url: Option<String>,
+        /// Use an API token instead of the browser (read from $LATCHKEY_API_TOKEN or standard input).
+        #[arg(long)]
+        api_token: bool,
+        /// With --api-token: your account email (a personal token). Without it, the token is a service-account key.
+        #[arg(long, requires = "api_token")]
+        email: Option<String>,
+        #[command(flatten)]
+        client: ClientFlags,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show every connection and its health.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign in if needed, then list the server's tools.
+    Check {
+        /// A saved connection, a preset, or a URL.
+        target: String,
+        #[command(flatten)]
+        client: ClientFlags,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call one tool and print its result.
+    Call {
+        target: String,
+        tool: String,
+        /// The tool's arguments as a JSON object.
+        #[arg(long)]
+        args: Option<String>,
+        #[command(flatten)]
+        client: ClientFlags,
+    },
+    /// Sign out: revoke at the server when possible and delete the stored secrets.
+    Logout { name: String },
+}
+
+#[derive(Args, Clone, Default)]
+struct ClientFlags {
+    /// A client id registered for Latchkey by your administrator.
+    #[arg(long)]
+    client_id: Option<String>,
+    /// The secret of that client, if it has one (or set $LATCHKEY_CLIENT_SECRET).
+    #[arg(long, env = "LATCHKEY_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// The URL of a Client ID Metadata Document to use as client id (CIMD).
+    #[arg(long)]
+    client_metadata_url: Option<String>,
+}
+
+impl ClientFlags {
+    fn options(self) -> ClientOptions {
+        ClientOptions { client_id: self.client_id, client_secret: self.client_secret.map(SecretString::from), client_metadata_url: self.client_metadata_url }
+    }
+}
+
+fn engine() -> Result<Latchkey, CoreError> {
+    let store = KeychainStore::new(latchkey_core::vault::SERVICE);
+    Latchkey::new(Deps {
+        paths: Paths::from_env()?,
+        store: Arc::new(store),
+        opener: Arc::new(SystemOpener),
+        clock: Arc::new(SystemClock),
+        flow_timeout: std::env::var("LATCHKEY_FLOW_TIMEOUT_SECS").ok().and_then(|s| s.parse().ok()).map(std::time::Duration::from_secs).unwrap_or(DEFAULT_TIMEOUT),
+        on_auth_url: Some(Arc::new(|url: &str| eprintln!("Opening your browser to sign in. If it does not open, visit:\n  {url}"))),
+    })
+}
+
+/// Fails early, in plain words, when no keychain is reachable (never falls back to files).
+fn require_keychain() -> Result<(), CoreError> {
+    KeychainStore::new(latchkey_core::vault::SERVICE).probe().map_err(CoreError::from)
+}
+
+fn read_api_token() -> Result<SecretString, CoreError> {
+    if let Ok(t) = std::env::var("LATCHKEY_API_TOKEN") {
+        if !t.trim().is_empty() {
+            return Ok(SecretString::from(t.trim().to_owned()));
+        }
+    }
+    if std::io::stdin().is_terminal() {
+        eprint!("Paste the API token and press Enter: ");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| CoreError::Invalid(e.to_string()))?;
+    let t = line.trim().to_owned();
+    if t.is_empty() {
+        return Err(CoreError::Invalid("No API token was given. Set $LATCHKEY_API_TOKEN or paste it when asked.".into()));
+    }
+    Ok(SecretString::from(t))
+}
+
+async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
+    let plain = |e: CoreError| (e, false);
+    match cmd {
+        Command::Status { json } => {
+            let views = engine().and_then(|e| e.status()).map_err(|e| (e, json))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&views).expect("views serialize"));
+            } else if views.is_empty() {
+                println!("No connections yet. Run `latchkey connect atlassian` to add one.");
+            } else {
+                for v in views {
+                    let site = v.site.as_deref().map(|s| format!(" · {s}")).unwrap_or_default();
+                    let account = v.account.as_deref().map(|s| format!(" · {s}")).unwrap_or_default();
+                    println!("{}{site}{account} · {} · {}", v.name, v.summary, v.url);
+                }
+            }
+            Ok(())
+        }
+        Command::Connect { target, name, url, api_token, email, client, json } => {
+            let run = async {
+                require_keychain()?;
+                let api_token = if api_token {
+                    let token = read_api_token()?;
+                    Some(match email {
+                        Some(email) => ApiToken::Personal { email, token },
+                        None => ApiToken::ServiceKey(token),
+                    })
+                } else {
+                    None
+                };
+                engine()?.connect(ConnectRequest { target, name, url, client: client.options(), api_token }).await
+            };
+            let report = run.await.map_err(|e| (e, json))?;
+            print_report(&report, json);
+            Ok(())
+        }
+        Command::Check { target, client, json } => {
+            let run = async {
+                require_keychain()?;
+                engine()?.check(&target, &client.options()).await
+            };
+            let report = run.await.map_err(|e| (e, json))?;
+            print_report(&report, json);
+            Ok(())
+        }
+        Command::Call { target, tool, args, client } => {
+            let args = match args {
+                Some(a) => Some(serde_json::from_str(&a).map_err(|e| plain(CoreError::Invalid(format!("--args is not valid JSON: {e}"))))?),
+                None => None,
+            };
+            require_keychain().map_err(plain)?;
+            let result = engine().map_err(plain)?.call(&target, &tool, args, &client.options()).await.map_err(plain)?;
+            println!("{}", serde_json::to_string_pretty(&result).expect("a Value serializes"));
+            if result.get("isError").and_then(|v| v.as_bool()) == Some(true) {
+                return Err((CoreError::Invalid(format!("The tool `{tool}` reported an error (shown above).")), false));
+            }
+            Ok(())
+        }
+        Command::Logout { name } => {
+            require_keychain().map_err(plain)?;
+            let revoked = engine().map_err(plain)?.logout(&name).await.map_err(plain)?;
+            if revoked {
+                println!("Signed out of {name}; the server revoked the sign-in and the secrets were deleted.");
+            } else {
+                println!("Signed out of {name}; the secrets were deleted.");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_report(r: &latchkey_core::CheckReport, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r).expect("reports serialize"));
+    } else {
+        let server = r.server.as_deref().unwrap_or("the server");
+        println!("{}: connected to {server} ({} tools)", r.name, r.tools.len());
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err((e, json)) => {
+            if json {
+                println!("{}", serde_json::json!({ "error": e.to_view() }));
+            } else {
+                eprintln!("error: {e}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
