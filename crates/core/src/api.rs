@@ -87,7 +87,8 @@ pub(crate) struct Inner {
     flow_timeout: Duration,
     on_auth_url: Option<Arc<dyn Fn(&str) + Send + Sync>>,
     events: broadcast::Sender<Event>,
-    cancel: CancellationToken,
+    /// The sign-in in progress, if any; replaced by each new sign-in.
+    cancel: std::sync::Mutex<CancellationToken>,
 }
 
 /// The engine. Cheap to clone; clones share everything.
@@ -110,7 +111,7 @@ impl Latchkey {
                 flow_timeout: deps.flow_timeout,
                 on_auth_url: deps.on_auth_url,
                 events,
-                cancel: CancellationToken::new(),
+                cancel: std::sync::Mutex::new(CancellationToken::new()),
             }),
         })
     }
@@ -141,7 +142,9 @@ impl Latchkey {
 
     /// Cancels any browser sign-in in progress (Cancel button, Quit).
     pub fn cancel_sign_in(&self) {
-        self.inner.cancel.cancel();
+        if let Ok(c) = self.inner.cancel.lock() {
+            c.cancel();
+        }
     }
 
     pub(crate) fn emit_state(&self, name: &str) {
@@ -224,6 +227,10 @@ impl Latchkey {
             st.upsert(conn);
             Ok(n)
         })?;
+        if !state.get(&chosen).is_some_and(|c| c.url == url) {
+            // A new connection never inherits secrets left under its name by an older one.
+            self.vault().forget(&chosen)?;
+        }
         if let Some(secret) = &client.client_secret {
             self.vault().set_client_secret(&chosen, Some(secret))?;
         }
@@ -246,7 +253,10 @@ impl Latchkey {
         };
         let previous_secret = self.vault().client_secret(name)?;
         let previous = conn.registration.as_ref().map(|r| (r, previous_secret));
-        let cancel = self.inner.cancel.child_token();
+        let cancel = CancellationToken::new();
+        if let Ok(mut slot) = self.inner.cancel.lock() {
+            *slot = cancel.clone();
+        }
         let on_url = self.inner.on_auth_url.clone();
         let on_url_ref = on_url.as_deref().map(|f| f as &(dyn Fn(&str) + Send + Sync));
         let req = flow::FlowRequest { discovered: &discovered, client: &cfg, previous, preferred_port: conn.redirect_port, scope, timeout: self.inner.flow_timeout, cancel, on_url: on_url_ref };

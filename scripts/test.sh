@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs every test: unit and integration tests of all crates (with a real Secret Service keyring
+# in a private D-Bus session), then the official MCP conformance suite's client scenarios
+# against the `latchkey` CLI. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+
+echo "== build"
+cargo build --workspace --all-targets --locked
+
+echo "== cargo test (real keychain)"
+scripts/with-keychain.sh env LATCHKEY_KEYCHAIN_TESTS=1 cargo test --workspace --locked --no-fail-fast 2>&1 | grep -v 'Failed to set fd limit'
+
+echo "== MCP conformance (client scenarios)"
+scripts/with-keychain.sh tests/conformance/run.sh 2>&1 | grep -v 'Failed to set fd limit'
