@@ -52,9 +52,9 @@ fn parse_one(value: &str) -> Option<Challenge> {
             continue;
         }
         let after_ws = after.trim_start();
-        if after_ws.starts_with('=') {
+        if let Some(value) = after_ws.strip_prefix('=') {
             // An auth-param of the current challenge.
-            let (val, next) = take_value(after_ws[1..].trim_start());
+            let (val, next) = take_value(value.trim_start());
             if let Some(c) = out.as_mut() {
                 match token.to_ascii_lowercase().as_str() {
                     "resource_metadata" => c.resource_metadata = Some(val),

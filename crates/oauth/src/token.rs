@@ -40,8 +40,22 @@ pub struct TokenEndpoint<'a> {
     pub resource: Option<&'a str>,
 }
 
+/// An `oauth2` client with only the token endpoint set (the typestate spells that out).
+type TokenClient = oauth2::Client<
+    oauth2::basic::BasicErrorResponse,
+    oauth2::basic::BasicTokenResponse,
+    oauth2::basic::BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    oauth2::basic::BasicRevocationErrorResponse,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+>;
+
 impl TokenEndpoint<'_> {
-    fn client(&self) -> Result<oauth2::Client<oauth2::basic::BasicErrorResponse, oauth2::basic::BasicTokenResponse, oauth2::basic::BasicTokenIntrospectionResponse, StandardRevocableToken, oauth2::basic::BasicRevocationErrorResponse, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointSet>> {
+    fn client(&self) -> Result<TokenClient> {
         let token_url = TokenUrl::new(self.token_endpoint.to_owned()).map_err(|e| OAuthError::InvalidUrl { input: self.token_endpoint.to_owned(), detail: e.to_string() })?;
         let reg = self.registration;
         let mut client = BasicClient::new(ClientId::new(reg.client_id.clone())).set_token_uri(token_url);
@@ -87,11 +101,24 @@ pub async fn refresh(http: &dyn Http, ep: &TokenEndpoint<'_>, refresh_token: &Se
 
 /// RFC 7009 revocation of a refresh token (which, for rotating servers, ends the family).
 pub async fn revoke(http: &dyn Http, ep: &TokenEndpoint<'_>, revocation_endpoint: &str, refresh_token: &SecretString) -> Result<()> {
-    let url = RevocationUrl::new(revocation_endpoint.to_owned()).map_err(|e| OAuthError::InvalidUrl { input: revocation_endpoint.to_owned(), detail: e.to_string() })?;
-    let client = ep.client()?.set_revocation_url(url);
+    let real = crate::http::parse_url(revocation_endpoint)?;
+    crate::http::require_secure("revocation endpoint", &real)?;
+    // oauth2 refuses every non-https revocation URL, loopback included, while all our other
+    // endpoints follow `require_secure` (https, or http on 127.0.0.1/localhost, checked above).
+    // So oauth2 is given the https spelling and the request is sent to the real URL.
+    let invalid = |e: ::http::uri::InvalidUri| OAuthError::InvalidUrl { input: revocation_endpoint.to_owned(), detail: e.to_string() };
+    let real_uri: ::http::Uri = real.as_str().parse().map_err(invalid)?;
+    let mut url = real;
+    if url.scheme() == "http" {
+        let _ = url.set_scheme("https");
+    }
+    let client = ep.client()?.set_revocation_url(RevocationUrl::from_url(url));
     let token = StandardRevocableToken::RefreshToken(RefreshToken::new(refresh_token.expose().clone()));
     let req = client.revoke_token(token).map_err(|e| OAuthError::TokenRequest { detail: e.to_string() })?;
-    let sender = |r: HttpRequest| send(http, r);
+    let sender = |mut r: HttpRequest| {
+        *r.uri_mut() = real_uri.clone();
+        send(http, r)
+    };
     req.request_async(&sender).await.map_err(|e| OAuthError::TokenRequest { detail: e.to_string() })
 }
 

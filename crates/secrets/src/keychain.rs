@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::{SecretString, SecretsError, TokenStore};
 
-/// Account used by [`KeychainStore::probe`]; chosen so it cannot collide with real accounts,
+/// Prefix of the accounts used by [`KeychainStore::probe`]; chosen so it cannot collide with real accounts,
 /// which look like `conn/<id>/tokens`.
 const PROBE_ACCOUNT: &str = "latchkey-probe";
 
@@ -39,11 +39,14 @@ impl KeychainStore {
             .map(|d| d.as_nanos())
             .unwrap_or(0);
         let value = SecretString::new(format!("probe-{}-{nonce}", std::process::id()));
+        // One probe account per call: two processes probing at once (two AI tools running
+        // `latchkey check` together) must not overwrite or delete each other's probe entry.
+        let account = format!("{PROBE_ACCOUNT}-{}-{nonce}", std::process::id());
         let written = self
-            .set(PROBE_ACCOUNT, &value)
-            .and_then(|()| self.get(PROBE_ACCOUNT));
+            .set(&account, &value)
+            .and_then(|()| self.get(&account));
         // Always try to clean up, but report the first failure rather than the cleanup's.
-        let cleanup = self.delete(PROBE_ACCOUNT);
+        let cleanup = self.delete(&account);
         match written? {
             Some(read) if read.expose() == value.expose() => {}
             Some(_) => {
