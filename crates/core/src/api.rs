@@ -387,3 +387,32 @@ impl Latchkey {
         Ok(revoked)
     }
 }
+
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The tray spawns engine calls on a multi-threaded runtime, so their futures must be `Send`.
+    #[test]
+    fn engine_futures_are_send() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Latchkey::new(Deps {
+            paths: Paths { config_dir: dir.path().to_path_buf() },
+            store: Arc::new(latchkey_secrets::MemoryStore::new()),
+            opener: Arc::new(latchkey_oauth::NoOpener),
+            clock: Arc::new(latchkey_oauth::SystemClock),
+            flow_timeout: Duration::from_secs(1),
+            on_auth_url: None,
+        })
+        .unwrap();
+        let opts = ClientOptions::default();
+        assert_send(&engine.connect(ConnectRequest::default()));
+        assert_send(&engine.check("x", &opts));
+        assert_send(&engine.call("x", "tool", None, &opts));
+        assert_send(&engine.refresh_now("x", None));
+        assert_send(&engine.sign_in("x", None, None));
+        assert_send(&engine.logout("x"));
+    }
+}

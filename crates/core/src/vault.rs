@@ -109,7 +109,7 @@ mod tests {
         assert_eq!(mem.len(), 1);
         let got = v.tokens("a").unwrap().unwrap();
         assert_eq!(got.access_token.expose(), "at");
-        assert_eq!(got.refresh_token.unwrap().expose(), "rt");
+        assert_eq!(got.refresh_token.as_ref().unwrap().expose(), "rt");
         assert!(!format!("{got:?}").contains("rt\""));
         v.forget("a").unwrap();
         assert!(v.tokens("a").unwrap().is_none());

@@ -71,7 +71,7 @@ pub enum OAuthError {
     AuthorizationFailed { code: String, description: Option<String> },
 
     /// Nobody finished the browser step in time.
-    #[error("Sign-in timed out after {} seconds without an answer from the browser. Start it again when you are ready.", .0.as_secs())]
+    #[error("Sign-in timed out after {} without an answer from the browser. Start it again when you are ready.", human_duration(.0))]
     Timeout(Duration),
 
     /// The flow was cancelled by the user or by shutdown.
@@ -101,6 +101,15 @@ pub enum OAuthError {
     /// The secret store failed.
     #[error(transparent)]
     Secrets(#[from] latchkey_secrets::SecretsError),
+}
+
+fn human_duration(d: &Duration) -> String {
+    match d.as_secs() {
+        0 => format!("{} ms", d.as_millis()),
+        1 => "1 second".into(),
+        n if n % 60 == 0 => format!("{} minutes", n / 60),
+        n => format!("{n} seconds"),
+    }
 }
 
 fn describe(description: &Option<String>) -> String {

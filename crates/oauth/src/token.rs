@@ -81,7 +81,7 @@ pub async fn exchange_code(http: &dyn Http, ep: &TokenEndpoint<'_>, code: &str, 
     if let Some(r) = ep.resource {
         req = req.add_extra_param("resource", r.to_owned());
     }
-    let sender = |r: HttpRequest| send(http, r);
+    let sender = OAuthHttp { http, uri: None };
     let response = req.request_async(&sender).await.map_err(classify)?;
     Ok(into_token_set(&response, None, clock))
 }
@@ -94,7 +94,7 @@ pub async fn refresh(http: &dyn Http, ep: &TokenEndpoint<'_>, refresh_token: &Se
     if let Some(r) = ep.resource {
         req = req.add_extra_param("resource", r.to_owned());
     }
-    let sender = |r: HttpRequest| send(http, r);
+    let sender = OAuthHttp { http, uri: None };
     let response = req.request_async(&sender).await.map_err(classify)?;
     Ok(into_token_set(&response, Some(refresh_token), clock))
 }
@@ -115,15 +115,29 @@ pub async fn revoke(http: &dyn Http, ep: &TokenEndpoint<'_>, revocation_endpoint
     let client = ep.client()?.set_revocation_url(RevocationUrl::from_url(url));
     let token = StandardRevocableToken::RefreshToken(RefreshToken::new(refresh_token.expose().clone()));
     let req = client.revoke_token(token).map_err(|e| OAuthError::TokenRequest { detail: e.to_string() })?;
-    let sender = |mut r: HttpRequest| {
-        *r.uri_mut() = real_uri.clone();
-        send(http, r)
-    };
+    let sender = OAuthHttp { http, uri: Some(real_uri) };
     req.request_async(&sender).await.map_err(|e| OAuthError::TokenRequest { detail: e.to_string() })
 }
 
-async fn send(http: &dyn Http, request: HttpRequest) -> Result<HttpResponse> {
-    http.send(request).await
+/// Adapts our [`Http`] to `oauth2`'s client trait. A named type with a boxed `Send` future,
+/// rather than a closure, keeps the token futures `Send` (closures here hit rustc's
+/// higher-ranked-lifetime limits and make every caller's future `!Send`).
+struct OAuthHttp<'h> {
+    http: &'h dyn Http,
+    /// Sends to this URI instead of the one oauth2 built (see `revoke`).
+    uri: Option<::http::Uri>,
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp<'_> {
+    type Error = OAuthError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse>> + Send + 'c>>;
+
+    fn call(&'c self, mut request: HttpRequest) -> Self::Future {
+        if let Some(uri) = &self.uri {
+            *request.uri_mut() = uri.clone();
+        }
+        Box::pin(self.http.send(request))
+    }
 }
 
 fn into_token_set(r: &oauth2::basic::BasicTokenResponse, previous_refresh: Option<&SecretString>, clock: &dyn Clock) -> TokenSet {
