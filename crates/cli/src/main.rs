@@ -106,11 +106,10 @@ fn require_keychain() -> Result<(), CoreError> {
 }
 
 fn read_api_token() -> Result<SecretString, CoreError> {
-    if let Ok(t) = std::env::var("LATCHKEY_API_TOKEN") {
-        if !t.trim().is_empty() {
+    if let Ok(t) = std::env::var("LATCHKEY_API_TOKEN")
+        && !t.trim().is_empty() {
             return Ok(SecretString::from(t.trim().to_owned()));
         }
-    }
     if std::io::stdin().is_terminal() {
         eprint!("Paste the API token and press Enter: ");
     }

@@ -18,6 +18,9 @@ use crate::model::{AuthKind, ClientSettings, ConnState, Connection, name_from_ho
 use crate::storage::{Paths, Storage};
 use crate::vault::Vault;
 
+/// Receives the authorization URL (to print it, or for a "Copy link" button).
+pub type UrlCallback = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// The I/O edges of the engine.
 pub struct Deps {
     pub paths: Paths,
@@ -27,7 +30,7 @@ pub struct Deps {
     /// How long the browser step may take.
     pub flow_timeout: Duration,
     /// Told the authorization URL before the browser opens (to print it or offer "Copy link").
-    pub on_auth_url: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    pub on_auth_url: Option<UrlCallback>,
 }
 
 /// Something that changed, for live UIs.
@@ -85,7 +88,7 @@ pub(crate) struct Inner {
     opener: Arc<dyn Opener>,
     clock: Arc<dyn Clock>,
     flow_timeout: Duration,
-    on_auth_url: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    on_auth_url: Option<UrlCallback>,
     events: broadcast::Sender<Event>,
     /// The sign-in in progress, if any; replaced by each new sign-in.
     cancel: std::sync::Mutex<CancellationToken>,
@@ -161,12 +164,19 @@ impl Latchkey {
         Ok(self.storage().load()?.connections)
     }
 
-    pub(crate) fn set_state(&self, name: &str, state: ConnState) -> Result<()> {
+    /// Changes one saved connection under the state lock (a no-op if it was removed meanwhile).
+    pub(crate) fn update_connection(&self, name: &str, f: impl FnOnce(&mut Connection)) -> Result<()> {
         self.storage().update(|st| {
             if let Some(c) = st.connections.iter_mut().find(|c| c.name == name) {
-                c.state = state;
+                f(c);
             }
             Ok(())
+        })
+    }
+
+    pub(crate) fn set_state(&self, name: &str, state: ConnState) -> Result<()> {
+        self.update_connection(name, |c| {
+            c.state = state;
         })?;
         self.emit_state(name);
         Ok(())
@@ -178,11 +188,10 @@ impl Latchkey {
             return Err(CoreError::Invalid(format!("`{n}` is not a valid connection name: use lowercase letters, digits, `-` and `_`.")));
         }
         let state = self.storage().load()?;
-        if url_override.is_none() && name.is_none_or(|n| n == target) {
-            if let Some(c) = state.get(target) {
+        if url_override.is_none() && name.is_none_or(|n| n == target)
+            && let Some(c) = state.get(target) {
                 return Ok(c.name.clone());
             }
-        }
         let (preset, url) = if target == atlassian::PRESET {
             (Some(atlassian::PRESET.to_owned()), url_override.unwrap_or(atlassian::MCP_URL).to_owned())
         } else if let Ok(u) = url::Url::parse(target) {
@@ -198,11 +207,10 @@ impl Latchkey {
         if let Some(w) = atlassian::endpoint_warning(&parsed) {
             tracing::warn!("{w}");
         }
-        if name.is_none() {
-            if let Some(c) = state.connections.iter().find(|c| c.url == url) {
+        if name.is_none()
+            && let Some(c) = state.connections.iter().find(|c| c.url == url) {
                 return Ok(c.name.clone());
             }
-        }
         let base = match name {
             Some(n) => n.to_owned(),
             None => preset.clone().unwrap_or_else(|| name_from_host(parsed.host_str().unwrap_or("server"))),
@@ -227,7 +235,7 @@ impl Latchkey {
             st.upsert(conn);
             Ok(n)
         })?;
-        if !state.get(&chosen).is_some_and(|c| c.url == url) {
+        if state.get(&chosen).is_none_or(|c| c.url != url) {
             // A new connection never inherits secrets left under its name by an older one.
             self.vault().forget(&chosen)?;
         }
@@ -264,11 +272,8 @@ impl Latchkey {
             Ok(o) => o,
             Err(e) => {
                 if e.is_registration_invalid() {
-                    let _ = self.storage().update(|st| {
-                        if let Some(c) = st.connections.iter_mut().find(|c| c.name == name) {
-                            c.registration = None;
-                        }
-                        Ok(())
+                    let _ = self.update_connection(name, |c| {
+                        c.registration = None;
                     });
                 }
                 return Err(e.into());
@@ -303,12 +308,9 @@ impl Latchkey {
                 ApiToken::ServiceKey(k) => (AuthKind::ApiTokenBearer, k.clone()),
             };
             self.vault().set_api_token(&name, &secret)?;
-            self.storage().update(|st| {
-                if let Some(c) = st.connections.iter_mut().find(|c| c.name == name) {
-                    c.auth = kind;
-                    c.state = ConnState::New;
-                }
-                Ok(())
+            self.update_connection(&name, |c| {
+                c.auth = kind;
+                c.state = ConnState::New;
             })?;
         } else if matches!(self.connection(&name)?.state, ConnState::NeedsReauth { .. }) {
             // Re-authenticate: an explicit connect on a broken connection runs the browser flow.
@@ -368,8 +370,8 @@ impl Latchkey {
     pub async fn logout(&self, name: &str) -> Result<bool> {
         let conn = self.connection(name)?;
         let mut revoked = false;
-        if let (Some(d), Some(reg), Ok(Some(tokens))) = (&conn.discovered, &conn.registration, self.vault().tokens(name)) {
-            if let (Some(endpoint), Some(rt)) = (&d.auth_server.revocation_endpoint, &tokens.refresh_token) {
+        if let (Some(d), Some(reg), Ok(Some(tokens))) = (&conn.discovered, &conn.registration, self.vault().tokens(name))
+            && let (Some(endpoint), Some(rt)) = (&d.auth_server.revocation_endpoint, &tokens.refresh_token) {
                 let secret = self.vault().client_secret(name)?;
                 let ep = latchkey_oauth::TokenEndpoint { token_endpoint: &d.auth_server.token_endpoint, registration: reg, client_secret: secret.as_ref(), resource: Some(&d.resource) };
                 match latchkey_oauth::token::revoke(self.http(), &ep, endpoint, rt).await {
@@ -377,7 +379,6 @@ impl Latchkey {
                     Err(e) => tracing::warn!("could not revoke at the server: {e}"),
                 }
             }
-        }
         self.vault().forget(name)?;
         self.storage().update(|st| {
             st.remove(name);

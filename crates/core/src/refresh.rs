@@ -87,17 +87,14 @@ impl Latchkey {
                 // Keychain first: the rotated refresh token must be safe before anything uses the new access token.
                 vault.set_tokens(name, &new)?;
                 let (expires_at, has_rt, scope) = (new.expires_at, new.refresh_token.is_some(), new.scope.clone());
-                self.storage().update(|st| {
-                    if let Some(c) = st.connections.iter_mut().find(|c| c.name == name) {
-                        c.expires_at = expires_at;
-                        c.has_refresh_token = has_rt;
-                        c.last_refresh_at = Some(now);
-                        if scope.is_some() {
-                            c.scope = scope;
-                        }
-                        c.state = ConnState::Connected;
+                self.update_connection(name, |c| {
+                    c.expires_at = expires_at;
+                    c.has_refresh_token = has_rt;
+                    c.last_refresh_at = Some(now);
+                    if scope.is_some() {
+                        c.scope = scope;
                     }
-                    Ok(())
+                    c.state = ConnState::Connected;
                 })?;
                 self.emit_state(name);
                 Ok(new.access_token)
@@ -105,11 +102,8 @@ impl Latchkey {
             Err(e) if e.is_reauth_required() => {
                 let drop_registration = e.is_registration_invalid();
                 if drop_registration {
-                    let _ = self.storage().update(|st| {
-                        if let Some(c) = st.connections.iter_mut().find(|c| c.name == name) {
-                            c.registration = None;
-                        }
-                        Ok(())
+                    let _ = self.update_connection(name, |c| {
+                        c.registration = None;
                     });
                 }
                 Err(self.mark_reauth(name, &e.to_string()).await)
@@ -121,11 +115,8 @@ impl Latchkey {
     /// Records that the user must sign in again. The refresh token is kept.
     pub(crate) async fn mark_reauth(&self, name: &str, reason: &str) -> CoreError {
         let reason_owned = reason.to_owned();
-        let r = self.storage().update(|st| {
-            if let Some(c) = st.connections.iter_mut().find(|c| c.name == name) {
-                c.state = ConnState::NeedsReauth { reason: reason_owned };
-            }
-            Ok(())
+        let r = self.update_connection(name, |c| {
+            c.state = ConnState::NeedsReauth { reason: reason_owned };
         });
         if let Err(e) = r {
             return e;

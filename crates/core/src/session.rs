@@ -121,14 +121,11 @@ impl Latchkey {
         if !open && conn.state == ConnState::Connected {
             return Ok(());
         }
-        self.storage().update(|st| {
-            if let Some(c) = st.connections.iter_mut().find(|c| c.name == name) {
-                if open {
-                    c.auth = AuthKind::None;
-                }
-                c.state = ConnState::Connected;
+        self.update_connection(name, |c| {
+            if open {
+                c.auth = AuthKind::None;
             }
-            Ok(())
+            c.state = ConnState::Connected;
         })?;
         self.emit_state(name);
         Ok(())
