@@ -13,7 +13,12 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use std::collections::HashMap;
+
+use crate::activity::ActivityLog;
 use crate::error::{CoreError, Result};
+use crate::keys::KeyRing;
+use crate::refresh::Credential;
 use crate::model::{AuthKind, ClientSettings, ConnState, Connection, name_from_host, valid_name};
 use crate::storage::{Paths, Storage};
 use crate::vault::Vault;
@@ -90,6 +95,9 @@ pub(crate) struct Inner {
     flow_timeout: Duration,
     on_auth_url: Option<UrlCallback>,
     events: broadcast::Sender<Event>,
+    keys: KeyRing,
+    activity: Arc<ActivityLog>,
+    credentials: std::sync::Mutex<HashMap<String, (Credential, Option<u64>)>>,
     /// The sign-in in progress, if any; replaced by each new sign-in.
     cancel: std::sync::Mutex<CancellationToken>,
 }
@@ -106,6 +114,9 @@ impl Latchkey {
         let (events, _) = broadcast::channel(64);
         Ok(Latchkey {
             inner: Arc::new(Inner {
+                keys: KeyRing::new(&deps.paths.config_dir),
+                activity: ActivityLog::new(&deps.paths.config_dir),
+                credentials: std::sync::Mutex::new(HashMap::new()),
                 storage: Storage::new(deps.paths),
                 vault: Vault::new(deps.store),
                 http,
@@ -130,6 +141,15 @@ impl Latchkey {
     }
     pub(crate) fn reqwest(&self) -> &reqwest::Client {
         self.inner.http.client()
+    }
+    pub(crate) fn keys(&self) -> &KeyRing {
+        &self.inner.keys
+    }
+    pub(crate) fn activity(&self) -> &Arc<ActivityLog> {
+        &self.inner.activity
+    }
+    pub(crate) fn credential_cache(&self) -> &std::sync::Mutex<HashMap<String, (Credential, Option<u64>)>> {
+        &self.inner.credentials
     }
     pub(crate) fn clock(&self) -> &dyn Clock {
         self.inner.clock.as_ref()
@@ -280,6 +300,7 @@ impl Latchkey {
             }
         };
         self.vault().set_tokens(name, &outcome.tokens)?;
+        self.forget_credential(name);
         self.vault().set_client_secret(name, outcome.client_secret.as_ref())?;
         let has_rt = outcome.tokens.refresh_token.is_some();
         let expires_at = outcome.tokens.expires_at;
@@ -380,6 +401,8 @@ impl Latchkey {
                 }
             }
         self.vault().forget(name)?;
+        self.forget_credential(name);
+        self.revoke_local_keys(name, None)?;
         self.storage().update(|st| {
             st.remove(name);
             Ok(())

@@ -8,8 +8,11 @@
 //! - Outcomes are stored only when complete: secrets first, then the state file (atomically).
 //! - One refresh per connection at a time, across processes.
 
+pub mod activity;
 pub mod api;
 pub mod error;
+pub mod gateway;
+pub mod keys;
 pub mod model;
 pub mod refresh;
 pub mod session;
@@ -21,4 +24,7 @@ pub use api::{ApiToken, CheckReport, ClientOptions, ConnectRequest, Deps, Event,
 pub use error::{CoreError, ErrorView};
 pub use model::{AuthKind, ConnState, Connection};
 pub use status::ConnectionView;
+pub use activity::{Activity, Outcome, Upstream};
+pub use gateway::Route;
+pub use refresh::Credential;
 pub use storage::Paths;

@@ -74,6 +74,10 @@ pub struct Connection {
     pub site: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_refresh_at: Option<u64>,
+    /// Lets clients that cannot send headers use the gateway without a local key. Less safe:
+    /// any local program can then use this connection. Off by default.
+    #[serde(default)]
+    pub allow_keyless: bool,
 }
 
 impl Connection {
@@ -94,6 +98,7 @@ impl Connection {
             account: None,
             site: None,
             last_refresh_at: None,
+            allow_keyless: false,
         }
     }
 }
@@ -105,7 +110,20 @@ pub struct StateFile {
     pub version: u32,
     #[serde(default)]
     pub connections: Vec<Connection>,
+    #[serde(default)]
+    pub settings: Settings,
 }
+
+/// App-wide settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// The gateway's port on 127.0.0.1 (default [`DEFAULT_GATEWAY_PORT`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_port: Option<u16>,
+}
+
+/// A stable default, so client configs keep working across restarts.
+pub const DEFAULT_GATEWAY_PORT: u16 = 47_219;
 
 fn version() -> u32 {
     1

@@ -49,7 +49,7 @@ impl Latchkey {
                 let now = self.now();
                 let expiring = conn.expires_at.is_some_and(|e| e <= now + REFRESH_MARGIN_SECS);
                 let access = if expiring && tokens.refresh_token.is_some() { self.refresh_now(name, Some(&tokens.access_token)).await? } else { tokens.access_token };
-                Ok(Some(bearer(access)))
+                Ok(Some(Credential::bearer(access)))
             }
         }
     }
@@ -86,6 +86,7 @@ impl Latchkey {
             Ok(new) => {
                 // Keychain first: the rotated refresh token must be safe before anything uses the new access token.
                 vault.set_tokens(name, &new)?;
+                self.forget_credential(name);
                 let (expires_at, has_rt, scope) = (new.expires_at, new.refresh_token.is_some(), new.scope.clone());
                 self.update_connection(name, |c| {
                     c.expires_at = expires_at;
@@ -126,6 +127,9 @@ impl Latchkey {
     }
 }
 
-fn bearer(access: SecretString) -> Credential {
-    Credential { header: format!("Bearer {}", access.expose()).into(), access_token: Some(access) }
+impl Credential {
+    /// An OAuth bearer credential.
+    pub fn bearer(access: SecretString) -> Credential {
+        Credential { header: format!("Bearer {}", access.expose()).into(), access_token: Some(access) }
+    }
 }

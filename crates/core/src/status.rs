@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::activity::{Activity, Upstream};
 use crate::api::Latchkey;
 use crate::error::Result;
 use crate::model::{AuthKind, ConnState, Connection};
@@ -25,9 +26,15 @@ pub struct ConnectionView {
     pub site: Option<String>,
     pub expires_at: Option<u64>,
     pub refreshable: bool,
+    /// Requests the gateway forwarded, and how many failed.
+    pub requests: u64,
+    pub errors: u64,
+    pub last_used: Option<u64>,
+    /// Clients may use this connection without a local key (less safe).
+    pub allow_keyless: bool,
 }
 
-pub fn view(c: &Connection, now: u64) -> ConnectionView {
+pub fn view(c: &Connection, activity: Option<&Activity>, now: u64) -> ConnectionView {
     let expired_for_good = !c.has_refresh_token && c.expires_at.is_some_and(|e| e <= now);
     let (state, summary) = match &c.state {
         ConnState::New => ("not_signed_in", "Not signed in yet".to_owned()),
@@ -35,14 +42,21 @@ pub fn view(c: &Connection, now: u64) -> ConnectionView {
         ConnState::NeedsStepUp { scope } => ("needs_step_up", format!("Needs more permissions ({scope})")),
         ConnState::Connected if expired_for_good => ("needs_reauth", "Sign-in expired".to_owned()),
         ConnState::Connected if !c.has_refresh_token && c.auth == AuthKind::OAuth && c.expires_at.is_some_and(|e| e <= now + EXPIRING_SOON_SECS) => ("expiring_soon", "Connected, sign-in expires soon".to_owned()),
-        ConnState::Connected => ("connected", if c.auth == AuthKind::None { "Connected (no sign-in needed)".to_owned() } else { "Connected".to_owned() }),
+        ConnState::Connected => match activity.map(|a| &a.upstream) {
+            Some(Upstream::Unreachable { detail }) => ("upstream_unreachable", format!("Server unreachable: {detail}")),
+            Some(Upstream::Error { detail }) => ("upstream_error", format!("Server error: {detail}")),
+            _ if c.auth == AuthKind::None => ("connected", "Connected (no sign-in needed)".to_owned()),
+            _ => ("connected", "Connected".to_owned()),
+        },
     };
-    ConnectionView { name: c.name.clone(), url: c.url.clone(), preset: c.preset.clone(), auth: c.auth, state, summary, account: c.account.clone(), site: c.site.clone(), expires_at: c.expires_at, refreshable: c.has_refresh_token }
+    let a = activity.cloned().unwrap_or_default();
+    ConnectionView { name: c.name.clone(), url: c.url.clone(), preset: c.preset.clone(), auth: c.auth, state, summary, account: c.account.clone(), site: c.site.clone(), expires_at: c.expires_at, refreshable: c.has_refresh_token, requests: a.requests, errors: a.errors, last_used: a.last_used, allow_keyless: c.allow_keyless }
 }
 
 impl Latchkey {
     pub fn status(&self) -> Result<Vec<ConnectionView>> {
         let now = self.now();
-        Ok(self.connections()?.iter().map(|c| view(c, now)).collect())
+        let activity = self.activity_snapshot();
+        Ok(self.connections()?.iter().map(|c| view(c, activity.get(&c.name), now)).collect())
     }
 }

@@ -11,6 +11,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
 
 use crate::error::{CoreError, Result};
 use crate::model::StateFile;
@@ -63,15 +65,36 @@ impl FileLock {
     }
 }
 
+type Stamp = Option<(SystemTime, u64)>;
+
 /// Reads and writes the state file.
 #[derive(Debug, Clone)]
 pub struct Storage {
     paths: Paths,
+    /// The last parsed state and the file's (mtime, length) when it was read: the gateway's hot
+    /// path re-reads only when another process changed the file.
+    cache: Arc<RwLock<(Stamp, Arc<StateFile>)>>,
 }
 
 impl Storage {
     pub fn new(paths: Paths) -> Self {
-        Storage { paths }
+        Storage { paths, cache: Arc::new(RwLock::new((None, Arc::new(StateFile::default())))) }
+    }
+
+    /// The state, re-parsed only when the file changed since the last call.
+    pub fn load_cached(&self) -> Result<Arc<StateFile>> {
+        let path = self.paths.state_file();
+        let stamp: Stamp = std::fs::metadata(&path).ok().and_then(|m| Some((m.modified().ok()?, m.len())));
+        if let Ok(c) = self.cache.read() {
+            if c.0.is_some() && c.0 == stamp {
+                return Ok(Arc::clone(&c.1));
+            }
+        }
+        let state = Arc::new(self.load()?);
+        if let Ok(mut c) = self.cache.write() {
+            *c = (stamp, Arc::clone(&state));
+        }
+        Ok(state)
     }
 
     pub fn paths(&self) -> &Paths {

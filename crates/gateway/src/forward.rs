@@ -1,0 +1,281 @@
+//! The forwarding hop: `/mcp/<connection>` to the connection's upstream, with the client's
+//! `Authorization` replaced by the real credential.
+//!
+//! Invariants:
+//! - The local key (or the connection's keyless switch) is checked before anything is sent.
+//! - Request bodies are read whole, up to a cap: they are small JSON-RPC messages, and a body
+//!   in memory can be replayed once after a refresh. Response bodies are streamed chunk by chunk,
+//!   never buffered, so SSE events reach the client as they arrive.
+//! - Every `Mcp-*` header and `Last-Event-ID` passes through unchanged in both directions; only
+//!   hop-by-hop headers and credentials are dropped.
+//! - The upstream's `WWW-Authenticate` never reaches the client: Latchkey owns the upstream
+//!   sign-in, and a client that saw the challenge would try to start its own.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use latchkey_core::{AuthKind, Credential, Latchkey, Outcome};
+
+use crate::legacy;
+
+/// Header a client may use for its local key when it cannot set `Authorization`.
+pub const KEY_HEADER: &str = "x-latchkey-key";
+
+/// Settings of the hop.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_body: usize,
+    /// Time to connect and receive the upstream's response headers.
+    pub upstream_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_body: 4 * 1024 * 1024, upstream_timeout: Duration::from_secs(60) }
+    }
+}
+
+pub struct Hop {
+    pub engine: Latchkey,
+    pub client: reqwest::Client,
+    pub limits: Limits,
+}
+
+/// `/mcp/{name}`: the connection's own URL.
+pub async fn forward_root(State(hop): State<Arc<Hop>>, Path(name): Path<String>, request: Request) -> Response {
+    forward(hop, name, None, request).await
+}
+
+/// `/mcp/{name}/{*rest}`: a path on the upstream's origin (legacy SSE message endpoints).
+pub async fn forward_sub(State(hop): State<Arc<Hop>>, Path((name, rest)): Path<(String, String)>, request: Request) -> Response {
+    forward(hop, name, Some(rest), request).await
+}
+
+async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Request) -> Response {
+    let route = match hop.engine.route(&name) {
+        Ok(Some(r)) => r,
+        Ok(None) => return plain(StatusCode::NOT_FOUND, &format!("Latchkey has no connection named `{name}`. Run `latchkey status` to see your connections.")),
+        Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    if let Some(resp) = check_key(&hop.engine, &name, route.allow_keyless, request.headers()) {
+        hop.engine.record_activity(&name, Outcome::ClientError);
+        return resp;
+    }
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, hop.limits.max_body).await {
+        Ok(b) => b,
+        Err(_) => {
+            hop.engine.record_activity(&name, Outcome::ClientError);
+            return plain(StatusCode::PAYLOAD_TOO_LARGE, &format!("The request is larger than {} bytes.", hop.limits.max_body));
+        }
+    };
+    let rpc_id = jsonrpc_id(&body);
+    let target = match upstream_url(&route.url, rest.as_deref(), parts.uri.query()) {
+        Some(u) => u,
+        None => return plain(StatusCode::BAD_REQUEST, "That path cannot be forwarded."),
+    };
+    let mut credential = match hop.engine.gateway_credential(&name).await {
+        Ok(c) => c,
+        Err(e) => {
+            hop.engine.record_activity(&name, Outcome::ClientError);
+            return rpc_error(StatusCode::BAD_GATEWAY, rpc_id, &format!("Latchkey: {e}"));
+        }
+    };
+    let mut replayed = false;
+    let response = loop {
+        let sent = send(&hop, &parts.method, &target, &parts.headers, body.clone(), credential.as_ref()).await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                let (status, detail) = match e {
+                    SendFail::Timeout => (StatusCode::GATEWAY_TIMEOUT, "the server did not answer in time".to_owned()),
+                    SendFail::Unreachable => (StatusCode::BAD_GATEWAY, "the server could not be reached".to_owned()),
+                };
+                hop.engine.record_activity(&name, Outcome::Unreachable(detail.clone()));
+                return rpc_error(status, rpc_id, &format!("Latchkey: {detail} ({}).", host_of(&route.url)));
+            }
+        };
+        if response.status() == StatusCode::UNAUTHORIZED && !replayed && route.auth != AuthKind::None {
+            replayed = true;
+            match hop.engine.upstream_unauthorized(&name, credential.as_ref()).await {
+                Ok(c) => {
+                    credential = Some(c);
+                    continue;
+                }
+                Err(e) => {
+                    hop.engine.record_activity(&name, Outcome::ClientError);
+                    return rpc_error(StatusCode::BAD_GATEWAY, rpc_id, &format!("Latchkey: {e}"));
+                }
+            }
+        }
+        if response.status() == StatusCode::UNAUTHORIZED {
+            hop.engine.record_activity(&name, Outcome::ClientError);
+            let msg = if route.auth == AuthKind::None { format!("Latchkey: `{name}` now needs a sign-in. Run `latchkey connect {name}`.") } else { format!("Latchkey: the server still refuses `{name}` after a refresh. Sign in again with `latchkey connect {name}`.") };
+            return rpc_error(StatusCode::BAD_GATEWAY, rpc_id, &msg);
+        }
+        break response;
+    };
+    let status = response.status();
+    if status == StatusCode::FORBIDDEN {
+        if let Some(scope) = insufficient_scope(response.headers()) {
+            let _ = hop.engine.record_step_up(&name, &scope);
+        }
+    }
+    hop.engine.record_activity(&name, if status.is_server_error() { Outcome::UpstreamError(format!("HTTP {}", status.as_u16())) } else { Outcome::Ok });
+    relay(&name, status, response, parts.method == Method::GET)
+}
+
+/// Checks the local key. `None` means go on.
+fn check_key(engine: &Latchkey, name: &str, allow_keyless: bool, headers: &HeaderMap) -> Option<Response> {
+    let presented = headers.get(KEY_HEADER).and_then(|v| v.to_str().ok()).map(str::trim).map(str::to_owned).or_else(|| {
+        let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+        let token = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer "))?.trim();
+        token.starts_with("lk_").then(|| token.to_owned())
+    });
+    match presented {
+        Some(key) => match engine.verify_local_key(name, &key) {
+            Ok(Some(_)) => None,
+            Ok(None) => Some(plain(StatusCode::UNAUTHORIZED, &format!("This app's Latchkey key is not valid for `{name}` (it may have been revoked). Set the app up again from Latchkey."))),
+            Err(e) => Some(plain(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())),
+        },
+        None if allow_keyless => None,
+        None => Some(plain(StatusCode::UNAUTHORIZED, &format!("This request has no Latchkey key for `{name}`. Set the app up from Latchkey so it gets one."))),
+    }
+}
+
+const HOP_BY_HOP: &[&str] = &["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
+
+/// Headers the client sent that must not reach the upstream.
+fn drop_request_header(name: &HeaderName) -> bool {
+    let n = name.as_str();
+    HOP_BY_HOP.contains(&n) || matches!(n, "host" | "authorization" | "content-length" | "origin" | "referer" | "cookie" | KEY_HEADER)
+}
+
+async fn send(hop: &Hop, method: &Method, target: &str, headers: &HeaderMap, body: Bytes, credential: Option<&Credential>) -> Result<reqwest::Response, SendFail> {
+    let mut req = hop.client.request(method.clone(), target);
+    for (name, value) in headers {
+        if !drop_request_header(name) {
+            req = req.header(name, value);
+        }
+    }
+    if let Some(c) = credential {
+        if let Ok(mut v) = HeaderValue::from_str(c.header.expose()) {
+            v.set_sensitive(true);
+            req = req.header(header::AUTHORIZATION, v);
+        }
+    }
+    if !body.is_empty() {
+        req = req.body(body);
+    }
+    match tokio::time::timeout(hop.limits.upstream_timeout, req.send()).await {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(e)) if e.is_timeout() => Err(SendFail::Timeout),
+        Ok(Err(_)) => Err(SendFail::Unreachable),
+        Err(_) => Err(SendFail::Timeout),
+    }
+}
+
+/// Why the upstream request produced no response.
+enum SendFail {
+    Timeout,
+    Unreachable,
+}
+
+/// Streams the upstream's response back, rewriting legacy SSE `endpoint` events.
+fn relay(name: &str, status: StatusCode, response: reqwest::Response, is_get: bool) -> Response {
+    let mut builder = Response::builder().status(status);
+    let is_sse = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/event-stream"));
+    let rewrite = is_sse && is_get;
+    for (k, v) in response.headers() {
+        let n = k.as_str();
+        if HOP_BY_HOP.contains(&n) || n == "www-authenticate" || (rewrite && n == "content-length") {
+            continue;
+        }
+        builder = builder.header(k, v);
+    }
+    let upstream = response.url().clone();
+    let stream = response.bytes_stream().map(|r| r.map_err(std::io::Error::other));
+    let body = if rewrite { Body::from_stream(legacy::rewrite_endpoint_events(stream, upstream, format!("/mcp/{name}"))) } else { Body::from_stream(stream) };
+    builder.body(body).unwrap_or_else(|_| plain(StatusCode::BAD_GATEWAY, "The server's response headers could not be relayed."))
+}
+
+/// The upstream URL for a request: the connection URL, or a path on its origin, plus the query.
+fn upstream_url(base: &str, rest: Option<&str>, query: Option<&str>) -> Option<String> {
+    let mut url = url::Url::parse(base).ok()?;
+    if let Some(rest) = rest {
+        if rest.split('/').any(|seg| seg == ".." || seg == ".") {
+            return None;
+        }
+        url.set_path(&format!("/{rest}"));
+        url.set_query(None);
+    }
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        let merged = match url.query() {
+            Some(existing) if rest.is_none() => format!("{existing}&{q}"),
+            _ => q.to_owned(),
+        };
+        url.set_query(Some(&merged));
+    }
+    Some(url.into())
+}
+
+fn insufficient_scope(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::WWW_AUTHENTICATE)?.to_str().ok()?;
+    if !v.contains("insufficient_scope") {
+        return None;
+    }
+    let scope = v.split("scope=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or("");
+    Some(scope.to_owned())
+}
+
+fn host_of(url: &str) -> String {
+    url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| url.to_owned())
+}
+
+/// The JSON-RPC id of a request body, when it is a single request.
+fn jsonrpc_id(body: &[u8]) -> Option<serde_json::Value> {
+    if body.first() != Some(&b'{') {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.get("id").cloned()
+}
+
+fn plain(status: StatusCode, message: &str) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], serde_json::json!({ "error": message }).to_string()).into_response()
+}
+
+/// A gateway-made failure as a JSON-RPC error, so MCP clients show the message.
+fn rpc_error(status: StatusCode, id: Option<serde_json::Value>, message: &str) -> Response {
+    match id {
+        Some(id) => (status, [(header::CONTENT_TYPE, "application/json")], serde_json::json!({ "jsonrpc": "2.0", "id": id, "error": { "code": -32000, "message": message } }).to_string()).into_response(),
+        None => plain(status, message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_urls() {
+        assert_eq!(upstream_url("https://x.example/v2/mcp", None, None).unwrap(), "https://x.example/v2/mcp");
+        assert_eq!(upstream_url("https://x.example/v2/mcp", None, Some("a=1")).unwrap(), "https://x.example/v2/mcp?a=1");
+        assert_eq!(upstream_url("https://x.example/sse", Some("messages"), Some("sessionId=9")).unwrap(), "https://x.example/messages?sessionId=9");
+        assert!(upstream_url("https://x.example/sse", Some("a/../b"), None).is_none());
+    }
+
+    #[test]
+    fn rpc_ids_and_scopes() {
+        assert_eq!(jsonrpc_id(br#"{"jsonrpc":"2.0","id":7,"method":"x"}"#), Some(serde_json::json!(7)));
+        assert_eq!(jsonrpc_id(br#"[{"id":1}]"#), None);
+        let mut h = HeaderMap::new();
+        h.insert(header::WWW_AUTHENTICATE, r#"Bearer error="insufficient_scope", scope="a b""#.parse().unwrap());
+        assert_eq!(insufficient_scope(&h).as_deref(), Some("a b"));
+    }
+}
