@@ -67,6 +67,45 @@ enum Command {
     },
     /// Sign out: revoke at the server when possible and delete the stored secrets.
     Logout { name: String },
+    /// Run the local gateway in the foreground (the tray app runs the same one).
+    Serve {
+        /// The port on 127.0.0.1 (default: the saved one, else 47219). Saved for next time.
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Speak MCP over stdin/stdout for apps that only start local commands (Claude Desktop).
+    Bridge {
+        connection: String,
+        /// The app's local key (usually set by Latchkey in the app's config as $LATCHKEY_KEY).
+        #[arg(long, env = "LATCHKEY_KEY", hide_env_values = true)]
+        key: Option<String>,
+    },
+    /// Manage the local keys apps use to reach the gateway.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// Let apps that cannot send headers use a connection without a key (less safe).
+    Keyless {
+        connection: String,
+        #[arg(value_parser = ["on", "off"])]
+        switch: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Issue a key for an app; it is printed once and only its hash is kept.
+    Issue {
+        connection: String,
+        /// Which app it is for, e.g. cursor.
+        #[arg(long)]
+        label: String,
+    },
+    /// List issued keys (ids and labels, never the keys).
+    List,
+    /// Revoke one key by id.
+    Revoke { id: String },
 }
 
 #[derive(Args, Clone, Default)]
@@ -135,7 +174,9 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
                 for v in views {
                     let site = v.site.as_deref().map(|s| format!(" · {s}")).unwrap_or_default();
                     let account = v.account.as_deref().map(|s| format!(" · {s}")).unwrap_or_default();
-                    println!("{}{site}{account} · {} · {}", v.name, v.summary, v.url);
+                    let used = if v.requests > 0 { format!(" · {} requests, {} errors", v.requests, v.errors) } else { String::new() };
+                    let keyless = if v.allow_keyless { " · keyless access on (less safe)" } else { "" };
+                    println!("{}{site}{account} · {}{used}{keyless} · {}", v.name, v.summary, v.url);
                 }
             }
             Ok(())
@@ -180,6 +221,45 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
             }
             Ok(())
         }
+        Command::Serve { port } => serve(port).await.map_err(plain),
+        Command::Bridge { connection, key } => {
+            let engine = engine().map_err(plain)?;
+            engine.connection(&connection).map_err(plain)?;
+            let dir = Paths::from_env().map_err(plain)?.config_dir;
+            latchkey_gateway::bridge::run(engine, &connection, key, &dir, tokio::io::stdin(), tokio::io::stdout()).await.map_err(|e| plain(CoreError::Invalid(e.to_string())))
+        }
+        Command::Key { action } => {
+            let engine = engine().map_err(plain)?;
+            match action {
+                KeyAction::Issue { connection, label } => {
+                    let (_, key) = engine.issue_local_key(&connection, &label).map_err(plain)?;
+                    println!("{}", key.expose());
+                }
+                KeyAction::List => {
+                    for k in engine.local_keys().map_err(plain)? {
+                        println!("{}  {}  {}", k.id, k.connection, k.label);
+                    }
+                }
+                KeyAction::Revoke { id } => {
+                    let n = engine.revoke_local_key_id(&id).map_err(plain)?;
+                    if n == 0 {
+                        return Err(plain(CoreError::Invalid(format!("No key has the id `{id}`. Run `latchkey key list`."))));
+                    }
+                    println!("Revoked key {id}.");
+                }
+            }
+            Ok(())
+        }
+        Command::Keyless { connection, switch } => {
+            let on = switch == "on";
+            engine().and_then(|e| e.set_keyless(&connection, on)).map_err(plain)?;
+            if on {
+                println!("Apps can now use `{connection}` through the gateway without a key. Any program on this computer can then use it; turn it off again with `latchkey keyless {connection} off`.");
+            } else {
+                println!("Apps need their key again to use `{connection}`.");
+            }
+            Ok(())
+        }
         Command::Logout { name } => {
             require_keychain().map_err(plain)?;
             let revoked = engine().map_err(plain)?.logout(&name).await.map_err(plain)?;
@@ -191,6 +271,46 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
             Ok(())
         }
     }
+}
+
+async fn serve(port: Option<u16>) -> Result<(), CoreError> {
+    let engine = engine()?;
+    let port = match port {
+        Some(p) => p,
+        None => engine.gateway_port()?,
+    };
+    let dir = Paths::from_env()?.config_dir;
+    let config = latchkey_gateway::Config { port, limits: latchkey_gateway::Limits::default() };
+    let gateway = latchkey_gateway::Gateway::start(engine.clone(), &dir, config).await.map_err(|e| CoreError::Invalid(e.to_string()))?;
+    if engine.gateway_port()? != gateway.addr.port() {
+        // Remembered only once it worked, so client configs written later point at it.
+        engine.set_gateway_port(gateway.addr.port())?;
+    }
+    eprintln!("Latchkey gateway listening on http://{}/mcp/<connection>. Press Ctrl-C to stop.", gateway.addr);
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminated() => {}
+    }
+    eprintln!("Stopping the gateway…");
+    engine.cancel_sign_in();
+    gateway.shutdown(std::time::Duration::from_secs(5)).await;
+    Ok(())
+}
+
+/// SIGTERM (what service managers and `kill` send).
+#[cfg(unix)]
+async fn terminated() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut s) => {
+            s.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminated() {
+    std::future::pending().await
 }
 
 fn print_report(r: &latchkey_core::CheckReport, json: bool) {

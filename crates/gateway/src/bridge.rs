@@ -87,7 +87,13 @@ where
                 continue;
             }
         };
-        let is_initialized = msg.get("method").and_then(|m| m.as_str()) == Some("notifications/initialized");
+        let method = msg.get("method").and_then(|m| m.as_str()).unwrap_or_default().to_owned();
+        let is_initialized = method == "notifications/initialized";
+        if method == "initialize" {
+            // Everything after it needs the session id and protocol version it establishes.
+            post(&target, key.as_deref(), &session, msg, &out_tx).await;
+            continue;
+        }
         let (t, k, sess, out) = (target.clone(), key.clone(), Arc::clone(&session), out_tx.clone());
         tasks.spawn(async move { post(&t, k.as_deref(), &sess, msg, &out).await });
         if is_initialized && listener.is_none() {
