@@ -176,7 +176,12 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
                     let account = v.account.as_deref().map(|s| format!(" · {s}")).unwrap_or_default();
                     let used = if v.requests > 0 { format!(" · {} requests, {} errors", v.requests, v.errors) } else { String::new() };
                     let keyless = if v.allow_keyless { " · keyless access on (less safe)" } else { "" };
-                    println!("{}{site}{account} · {}{used}{keyless} · {}", v.name, v.summary, v.url);
+                    let expiry = match (v.expires_at, v.refreshable) {
+                        (_, true) => " · renews automatically".to_owned(),
+                        (Some(at), false) => format!(" · sign-in expires {}", in_words(at)),
+                        (None, false) => String::new(),
+                    };
+                    println!("{}{site}{account} · {}{expiry}{used}{keyless} · {}", v.name, v.summary, v.url);
                 }
             }
             Ok(())
@@ -295,6 +300,19 @@ async fn serve(port: Option<u16>) -> Result<(), CoreError> {
     engine.cancel_sign_in();
     gateway.shutdown(std::time::Duration::from_secs(5)).await;
     Ok(())
+}
+
+/// "in 3 hours", "2 minutes ago": when `at` (unix seconds) is, relative to now.
+fn in_words(at: u64) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (delta, future) = if at >= now { (at - now, true) } else { (now - at, false) };
+    let amount = match delta {
+        0..=89 => "a minute".to_owned(),
+        90..=5399 => format!("{} minutes", (delta + 30) / 60),
+        5400..=129_599 => format!("{} hours", (delta + 1800) / 3600),
+        _ => format!("{} days", (delta + 43_200) / 86_400),
+    };
+    if future { format!("in {amount}") } else { format!("{amount} ago") }
 }
 
 /// SIGTERM (what service managers and `kill` send).
