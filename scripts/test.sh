@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit and integration tests of all crates (with a real Secret Service keyring
 # in a private D-Bus session), then the official MCP conformance suite's client scenarios
-# against the `latchkey` CLI. Exits non-zero on any failure.
+# against the `latchkey` CLI, its server scenarios against server-everything directly and through
+# the gateway, and the real Claude Code CLI through the gateway. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -14,3 +15,9 @@ scripts/with-keychain.sh env LATCHKEY_KEYCHAIN_TESTS=1 cargo test --workspace --
 
 echo "== MCP conformance (client scenarios)"
 scripts/with-keychain.sh tests/conformance/run.sh 2>&1 | grep -v 'Failed to set fd limit'
+
+echo "== MCP conformance (server scenarios: server-everything directly vs through the gateway)"
+scripts/with-keychain.sh tests/conformance/server.sh 2>&1 | grep -v 'Failed to set fd limit'
+
+echo "== Claude Code CLI (real client) through the gateway"
+scripts/with-keychain.sh tests/conformance/claude_code.sh 2>&1 | grep -v 'Failed to set fd limit'
