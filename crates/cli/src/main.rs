@@ -85,12 +85,41 @@ enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Set up your AI apps: list them, add or remove Latchkey's entry, restore a backup.
+    Clients {
+        #[command(subcommand)]
+        action: Option<ClientsAction>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Let apps that cannot send headers use a connection without a key (less safe).
     Keyless {
         connection: String,
         #[arg(value_parser = ["on", "off"])]
         switch: String,
     },
+}
+
+#[derive(Subcommand)]
+enum ClientsAction {
+    /// Add or update Latchkey's entry for a connection (every detected app without --client).
+    Add {
+        connection: String,
+        /// An app id (claude-desktop, claude-code, cursor, vscode, windsurf, zed, cline, gemini, codex, goose, continue, lm-studio).
+        #[arg(long = "client")]
+        clients: Vec<String>,
+        /// Replace an entry of the same name that Latchkey did not write.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove Latchkey's entry and revoke that app's key.
+    Remove {
+        connection: String,
+        #[arg(long = "client")]
+        clients: Vec<String>,
+    },
+    /// Put back the last backup Latchkey made of an app's config.
+    Restore { client: String },
 }
 
 #[derive(Subcommand)]
@@ -255,6 +284,7 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
             }
             Ok(())
         }
+        Command::Clients { action, json } => clients(action, json).map_err(|e| (e, json)),
         Command::Keyless { connection, switch } => {
             let on = switch == "on";
             engine().and_then(|e| e.set_keyless(&connection, on)).map_err(plain)?;
@@ -291,6 +321,15 @@ async fn serve(port: Option<u16>) -> Result<(), CoreError> {
         // Remembered only once it worked, so client configs written later point at it.
         engine.set_gateway_port(gateway.addr.port())?;
     }
+    let mut events = engine.subscribe();
+    let reporter = tokio::spawn(async move {
+        while let Ok(e) = events.recv().await {
+            if let latchkey_core::Event::ClientRestored { app_name, connection, .. } = e {
+                eprintln!("Restored {app_name}'s setup for {connection}.");
+            }
+        }
+    });
+    let keeper = engine.start_keeper(latchkey_clients::Env::current(), bridge_path())?;
     eprintln!("Latchkey gateway listening on http://{}/mcp/<connection>. Press Ctrl-C to stop.", gateway.addr);
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
@@ -298,7 +337,78 @@ async fn serve(port: Option<u16>) -> Result<(), CoreError> {
     }
     eprintln!("Stopping the gateway…");
     engine.cancel_sign_in();
+    keeper.stop().await;
+    reporter.abort();
     gateway.shutdown(std::time::Duration::from_secs(5)).await;
+    Ok(())
+}
+
+/// The `latchkey` executable itself, written into stdio-only apps' configs.
+fn bridge_path() -> std::path::PathBuf {
+    std::env::current_exe().and_then(std::fs::canonicalize).unwrap_or_else(|_| "latchkey".into())
+}
+
+fn clients(action: Option<ClientsAction>, json: bool) -> Result<(), CoreError> {
+    let engine = engine()?;
+    let env = latchkey_clients::Env::current();
+    let bridge = bridge_path();
+    let print_changes = |changes: Vec<latchkey_core::client_setup::AppChange>, verb: &str| {
+        if json {
+            println!("{}", serde_json::to_string_pretty(&changes).expect("changes serialize"));
+            return;
+        }
+        if changes.is_empty() {
+            println!("Nothing to change.");
+        }
+        for c in changes {
+            match (&c.error, c.written.is_empty()) {
+                (Some(e), _) => eprintln!("{}: not changed. {}", c.name, e.message),
+                (None, true) => println!("{}: already set up.", c.name),
+                (None, false) => println!("{}: {verb}. {}", c.name, c.note),
+            }
+        }
+    };
+    match action {
+        None => {
+            let apps = engine.clients_overview(&env, &bridge)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&apps).expect("views serialize"));
+                return Ok(());
+            }
+            for a in apps {
+                let installed = if a.installed { "installed" } else { "not found" };
+                if a.connections.is_empty() {
+                    println!("{:<15} {installed:<10} not set up", a.name);
+                }
+                for c in &a.connections {
+                    for f in &c.files {
+                        let state = match &f.state {
+                            latchkey_clients::EntryState::Missing => "not set up".to_owned(),
+                            latchkey_clients::EntryState::Current => "set up".to_owned(),
+                            latchkey_clients::EntryState::Stale { reason } => format!("out of date ({reason})"),
+                            latchkey_clients::EntryState::Broken { reason } => format!("broken ({reason})"),
+                            latchkey_clients::EntryState::Foreign => "has another server with this name".to_owned(),
+                        };
+                        println!("{:<15} {installed:<10} {} → {state} ({})", a.name, c.connection, f.path.display());
+                    }
+                }
+            }
+        }
+        Some(ClientsAction::Add { connection, clients, force }) => {
+            let changes = engine.clients_add(&env, &bridge, &connection, &clients, force)?;
+            let failed = changes.iter().filter(|c| c.error.is_some()).count();
+            print_changes(changes, "set up");
+            if failed > 0 {
+                return Err(CoreError::Invalid(format!("{failed} app(s) could not be set up; see above.")));
+            }
+        }
+        Some(ClientsAction::Remove { connection, clients }) => print_changes(engine.clients_remove(&env, &connection, &clients)?, "removed"),
+        Some(ClientsAction::Restore { client }) => {
+            for p in engine.clients_restore(&env, &client)? {
+                println!("Restored {}", p.display());
+            }
+        }
+    }
     Ok(())
 }
 
@@ -343,7 +453,7 @@ fn print_report(r: &latchkey_core::CheckReport, json: bool) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG").unwrap_or_else(|_| "warn,rmcp::transport::worker=off".into()))
         .with_writer(std::io::stderr)
         .without_time()
         .init();

@@ -45,6 +45,8 @@ pub struct Deps {
 pub enum Event {
     ConnectionChanged { name: String },
     ConnectionRemoved { name: String },
+    /// An app removed our entry and Latchkey put it back ("Restored Claude Desktop's setup").
+    ClientRestored { app: String, app_name: String, connection: String },
 }
 
 /// How the user asked to register the client (CLI flags or UI fields).
@@ -168,6 +170,10 @@ impl Latchkey {
         if let Ok(c) = self.inner.cancel.lock() {
             c.cancel();
         }
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        let _ = self.inner.events.send(event);
     }
 
     pub(crate) fn emit_state(&self, name: &str) {

@@ -37,6 +37,10 @@ pub enum CoreError {
     #[error("Could not use Latchkey's settings at {path}: {detail}")]
     Storage { path: String, detail: String },
 
+    /// An app's config could not be changed safely.
+    #[error("{message}")]
+    Clients { kind: &'static str, message: String },
+
     /// Invalid input from the user.
     #[error("{0}")]
     Invalid(String),
@@ -57,6 +61,7 @@ impl CoreError {
             Self::CredentialRejected(_) => "credential_rejected",
             Self::Mcp { .. } => "mcp_error",
             Self::Storage { .. } => "storage",
+            Self::Clients { kind, .. } => kind,
             Self::Invalid(_) => "invalid_input",
         }
     }

@@ -10,6 +10,8 @@
 
 pub mod activity;
 pub mod api;
+pub mod client_setup;
+pub mod keeper;
 pub mod error;
 pub mod gateway;
 pub mod keys;

@@ -112,6 +112,16 @@ pub struct StateFile {
     pub connections: Vec<Connection>,
     #[serde(default)]
     pub settings: Settings,
+    /// Which apps Latchkey set up for which connection, so it can keep them set up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<Binding>,
+}
+
+/// "App `app` is set up to use connection `connection`."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    pub app: String,
+    pub connection: String,
 }
 
 /// App-wide settings.
@@ -120,6 +130,9 @@ pub struct Settings {
     /// The gateway's port on 127.0.0.1 (default [`DEFAULT_GATEWAY_PORT`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway_port: Option<u16>,
+    /// Put our entry back when an app wipes its config (default on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_configured: Option<bool>,
 }
 
 /// A stable default, so client configs keep working across restarts.
