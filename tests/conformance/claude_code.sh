@@ -134,23 +134,39 @@ GW_PORT="$(free_port)"
 PIDS+=($!)
 GW_URL="http://127.0.0.1:$GW_PORT/mcp/atlassian"
 wait_http "http://127.0.0.1:$GW_PORT/" || { echo "claude_code.sh: latchkey serve did not start (see $RESULTS_DIR/latchkey-serve.log)" >&2; exit 2; }
-KEY="$("$LATCHKEY_BIN" key issue atlassian --label claude-code)" || exit 2
-KEY_ID="$("$LATCHKEY_BIN" key list | awk '$3 == "claude-code" {print $1; exit}')"
-echo "gateway: $GW_URL   local key id: $KEY_ID"
+echo "gateway: $GW_URL"
 
-# --- 1. the real key ---------------------------------------------------------------------------
-echo "== Claude Code, HOME=$CC_HOME, entry with the issued key"
-set_entry "$KEY" | sed 's/^/  /'
+# --- 1. Latchkey sets Claude Code up itself ----------------------------------------------------
+# (a) `claude` not on PATH: `latchkey clients add` edits $HOME/.claude.json directly.
+echo "== latchkey clients add atlassian --client claude-code   (claude not on PATH: file edit)"
+HOME="$CC_HOME" PATH=/usr/bin:/bin "$LATCHKEY_BIN" clients add atlassian --client claude-code 2>&1 | sed 's/^/  /'
 "$NODE" -e '
   const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const e = (c.mcpServers || {}).atlassian || {};
-  process.exit(e.type === "http" && e.url === process.argv[2] && (e.headers || {}).Authorization === "Bearer " + process.argv[3] ? 0 : 1);
-' "$CC_HOME/.claude.json" "$GW_URL" "$KEY"
-verdict $? "claude mcp add-json -s user wrote the entry to \$HOME/.claude.json"
-mcp_list with-key
-connected with-key; verdict $? "claude mcp list: atlassian ✔ Connected through the gateway"
+  process.exit(e.type === "http" && e.url === process.argv[2] && /^Bearer lk_/.test((e.headers || {}).Authorization || "") ? 0 : 1);
+' "$CC_HOME/.claude.json" "$GW_URL"
+verdict $? "latchkey clients add wrote a user-scope http entry with a local key to \$HOME/.claude.json"
+mcp_list via-file
+connected via-file; verdict $? "claude mcp list: atlassian ✔ Connected (entry written by latchkey, file edit)"
 sleep 1.2  # the gateway mirrors its counters to disk at most once a second
 echo "  latchkey status: $("$LATCHKEY_BIN" status | grep '^atlassian')"
+
+# (b) `claude` on PATH: latchkey lets `claude mcp add-json -s user` write the entry.
+echo "== latchkey clients remove, then add again with claude on PATH (claude mcp add-json)"
+HOME="$CC_HOME" PATH=/usr/bin:/bin "$LATCHKEY_BIN" clients remove atlassian --client claude-code 2>&1 | sed 's/^/  /'
+WRAP="$(mktemp -d "${TMPDIR:-/tmp}/latchkey-cc-bin.XXXXXX")"
+cat >"$WRAP/claude" <<WRAPPER
+#!/usr/bin/env bash
+cd "$CC_HOME" && exec env -i HOME="$CC_HOME" PATH=/usr/local/bin:/usr/bin:/bin TERM=dumb LANG=C.UTF-8 \\
+  DISABLE_TELEMETRY=1 DISABLE_AUTOUPDATER=1 DISABLE_ERROR_REPORTING=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 \\
+  "$CLAUDE" "\$@" </dev/null
+WRAPPER
+chmod +x "$WRAP/claude"
+HOME="$CC_HOME" PATH="$WRAP:/usr/bin:/bin" "$LATCHKEY_BIN" clients add atlassian --client claude-code 2>&1 | sed 's/^/  /'
+rm -rf "$WRAP"
+mcp_list via-cli
+connected via-cli; verdict $? "claude mcp list: atlassian ✔ Connected (entry written through claude mcp add-json)"
+KEY="$(grep -o 'lk_[A-Za-z0-9_-]*' "$CC_HOME/.claude.json" | head -1)"
 
 # --- 2. a wrong key ----------------------------------------------------------------------------
 echo "== entry with a wrong key"
@@ -159,6 +175,7 @@ mcp_list wrong-key
 ! connected wrong-key; verdict $? "claude mcp list: atlassian NOT connected with a wrong key"
 
 # --- 3. the issued key, revoked ----------------------------------------------------------------
+KEY_ID="$("$LATCHKEY_BIN" key list | awk '$3 == "claude-code" {print $1; exit}')"
 echo "== entry with the issued key, after latchkey key revoke $KEY_ID"
 "$LATCHKEY_BIN" key revoke "$KEY_ID" | sed 's/^/  /'
 set_entry "$KEY" >/dev/null
