@@ -96,6 +96,7 @@ impl Latchkey {
         let url = self.gateway_url(connection)?;
         let expected = Expected { connection, url: &url, bridge };
         let mut changes = Vec::new();
+        let mut bound = Vec::new();
         for app in Self::pick_apps(ids, env)? {
             let mut issue = || self.issue_local_key(connection, app.id).map(|(_, k)| k.expose().clone()).map_err(|e| ClientsError::Tool { tool: "Latchkey", detail: e.to_string() });
             let changed = match setup::add(app, env, &expected, force, &self.key_checker(connection), &mut issue, now_ms()) {
@@ -105,13 +106,21 @@ impl Latchkey {
                     continue;
                 }
             };
+            bound.push(app.id);
+            changes.push(AppChange { id: app.id, name: app.name, written: changed.written, note: app.note, error: None });
+        }
+        // One state write for all new bindings (none when every app was already bound).
+        let state = self.storage().load_cached()?;
+        let new: Vec<&str> = bound.into_iter().filter(|id| !state.bindings.iter().any(|b| b.app == *id && b.connection == connection)).collect();
+        if !new.is_empty() {
             self.storage().update(|st| {
-                if !st.bindings.iter().any(|b| b.app == app.id && b.connection == connection) {
-                    st.bindings.push(Binding { app: app.id.to_owned(), connection: connection.to_owned() });
+                for id in &new {
+                    if !st.bindings.iter().any(|b| b.app == *id && b.connection == connection) {
+                        st.bindings.push(Binding { app: (*id).to_owned(), connection: connection.to_owned() });
+                    }
                 }
                 Ok(())
             })?;
-            changes.push(AppChange { id: app.id, name: app.name, written: changed.written, note: app.note, error: None });
         }
         Ok(changes)
     }
