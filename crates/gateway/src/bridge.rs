@@ -165,22 +165,26 @@ async fn post(target: &Target, key: Option<&str>, session: &Mutex<Session>, msg:
             return;
         }
     };
-    if let Some(sid) = headers.get("mcp-session-id") {
-        if let Ok(mut s) = session.lock() {
+    if let Some(sid) = headers.get("mcp-session-id")
+        && let Ok(mut s) = session.lock() {
             s.id = Some(sid.clone());
         }
-    }
     let is_sse = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/event-stream"));
     let mut answered = false;
+    let mut note: Option<String> = None;
     let mut emit = |text: &str| {
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
-            if is_initialize {
-                if let Some(p) = v.pointer("/result/protocolVersion").and_then(|p| p.as_str()).and_then(|p| HeaderValue::from_str(p).ok()) {
-                    if let Ok(mut s) = session.lock() {
+            if v.get("jsonrpc").is_none() && !v.is_array() {
+                // The gateway's own `{"error": "..."}` (a 401, 404, 413...) is not JSON-RPC: it
+                // never goes to stdout, its message goes into the error line below.
+                note = v.get("error").and_then(|m| m.as_str()).map(str::to_owned);
+                return;
+            }
+            if is_initialize
+                && let Some(p) = v.pointer("/result/protocolVersion").and_then(|p| p.as_str()).and_then(|p| HeaderValue::from_str(p).ok())
+                    && let Ok(mut s) = session.lock() {
                         s.protocol = Some(p);
                     }
-                }
-            }
             if v.get("id").is_some() && v.get("method").is_none() {
                 answered = true;
             }
@@ -202,12 +206,11 @@ async fn post(target: &Target, key: Option<&str>, session: &Mutex<Session>, msg:
             emit(&String::from_utf8_lossy(&body));
         }
     }
-    if !answered && status != StatusCode::ACCEPTED {
-        if let Some(id) = id {
-            let reason = if status.is_success() { "the stream closed before the answer arrived".to_owned() } else { format!("the gateway answered HTTP {}", status.as_u16()) };
+    if !answered && status != StatusCode::ACCEPTED
+        && let Some(id) = id {
+            let reason = if status.is_success() { "the stream closed before the answer arrived".to_owned() } else { format!("the gateway answered HTTP {}{}", status.as_u16(), note.map(|n| format!(": {n}")).unwrap_or_default()) };
             let _ = out.send(error_line(id, -32000, &format!("Latchkey bridge: {reason}")));
         }
-    }
 }
 
 /// The GET stream for server-initiated messages; a server without one answers 405.

@@ -4,8 +4,13 @@
 //! Invariants:
 //! - The local key (or the connection's keyless switch) is checked before anything is sent.
 //! - Request bodies are read whole, up to a cap: they are small JSON-RPC messages, and a body
-//!   in memory can be replayed once after a refresh. Response bodies are streamed chunk by chunk,
-//!   never buffered, so SSE events reach the client as they arrive.
+//!   in memory can be replayed once after a refresh.
+//! - SSE responses (GET streams and POST streams) are relayed chunk by chunk, never buffered,
+//!   so each event reaches the client as it arrives. A single `application/json` answer is one
+//!   JSON-RPC message that the client can only use once it is complete, so it is read whole (up
+//!   to 16 MiB, beyond which it streams on unchecked) and parsed once: a truncated or non-JSON
+//!   answer then becomes a JSON-RPC error carrying the request's id, instead of bytes the client
+//!   cannot parse. Upstream 5xx pages are handled the same way.
 //! - Every `Mcp-*` header and `Last-Event-ID` passes through unchanged in both directions; only
 //!   hop-by-hop headers and credentials are dropped.
 //! - The upstream's `WWW-Authenticate` never reaches the client: Latchkey owns the upstream
@@ -121,13 +126,87 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
         break response;
     };
     let status = response.status();
-    if status == StatusCode::FORBIDDEN {
-        if let Some(scope) = insufficient_scope(response.headers()) {
+    if status == StatusCode::FORBIDDEN
+        && let Some(scope) = insufficient_scope(response.headers()) {
             let _ = hop.engine.record_step_up(&name, &scope);
         }
+    if !is_sse(response.headers()) && (status.is_server_error() || (status.is_success() && is_json(response.headers()) && rpc_id.is_some())) {
+        return checked(&hop, &name, rpc_id, status, response).await;
     }
     hop.engine.record_activity(&name, if status.is_server_error() { Outcome::UpstreamError(format!("HTTP {}", status.as_u16())) } else { Outcome::Ok });
     relay(&name, status, response, parts.method == Method::GET)
+}
+
+/// Largest JSON answer read whole to check it; a longer one is streamed on unchecked.
+const MAX_CHECKED_BODY: usize = 16 * 1024 * 1024;
+
+/// A server error, or a single JSON answer to a request: read whole (they are small) so that a
+/// broken one (an HTML error page, a truncated or non-JSON body) reaches the client as a
+/// JSON-RPC error with the request's id rather than as bytes it cannot parse.
+async fn checked(hop: &Hop, name: &str, rpc_id: Option<serde_json::Value>, status: StatusCode, mut response: reqwest::Response) -> Response {
+    let headers = response.headers().clone();
+    let host = host_of(response.url().as_str());
+    let mut body = Vec::new();
+    let read = tokio::time::timeout(hop.limits.upstream_timeout, async {
+        while let Some(chunk) = response.chunk().await? {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_CHECKED_BODY {
+                return Ok(false);
+            }
+        }
+        Ok::<bool, reqwest::Error>(true)
+    })
+    .await;
+    let fail = |detail: String| {
+        hop.engine.record_activity(name, Outcome::UpstreamError(detail.clone()));
+        rpc_error(StatusCode::BAD_GATEWAY, rpc_id.clone(), &format!("Latchkey: {detail} ({host})."))
+    };
+    match read {
+        Err(_) => return fail("the server did not finish its answer in time".to_owned()),
+        Ok(Err(_)) => return fail("the server broke off its answer".to_owned()),
+        Ok(Ok(false)) => {
+            // Too long to check: pass it on as it is.
+            hop.engine.record_activity(name, Outcome::Ok);
+            let rest = response.bytes_stream().map(|r| r.map_err(std::io::Error::other));
+            let stream = futures::stream::once(futures::future::ready(Ok(Bytes::from(body)))).chain(rest);
+            return with_headers(status, &headers, false).body(Body::from_stream(stream)).unwrap_or_else(|_| plain(StatusCode::BAD_GATEWAY, "The server's response headers could not be relayed."));
+        }
+        Ok(Ok(true)) => {}
+    }
+    let parsed = serde_json::from_slice::<serde_json::Value>(&body).ok();
+    if status.is_server_error() {
+        // A server error that is itself a JSON-RPC message is relayed as it is.
+        if !parsed.as_ref().is_some_and(|v| v.get("jsonrpc").is_some() || v.as_array().is_some()) {
+            return fail(format!("the server failed with HTTP {}", status.as_u16()));
+        }
+        hop.engine.record_activity(name, Outcome::UpstreamError(format!("HTTP {}", status.as_u16())));
+    } else if parsed.is_none() {
+        return fail("the server sent a malformed answer (not JSON)".to_owned());
+    } else {
+        hop.engine.record_activity(name, Outcome::Ok);
+    }
+    with_headers(status, &headers, false).body(Body::from(body)).unwrap_or_else(|_| plain(StatusCode::BAD_GATEWAY, "The server's response headers could not be relayed."))
+}
+
+fn is_sse(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/event-stream"))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// A response builder with the upstream's headers minus hop-by-hop ones and its challenge.
+fn with_headers(status: StatusCode, headers: &HeaderMap, drop_length: bool) -> axum::http::response::Builder {
+    let mut builder = Response::builder().status(status);
+    for (k, v) in headers {
+        let n = k.as_str();
+        if HOP_BY_HOP.contains(&n) || n == "www-authenticate" || (drop_length && n == "content-length") {
+            continue;
+        }
+        builder = builder.header(k, v);
+    }
+    builder
 }
 
 /// Checks the local key. `None` means go on.
@@ -163,12 +242,11 @@ async fn send(hop: &Hop, method: &Method, target: &str, headers: &HeaderMap, bod
             req = req.header(name, value);
         }
     }
-    if let Some(c) = credential {
-        if let Ok(mut v) = HeaderValue::from_str(c.header.expose()) {
+    if let Some(c) = credential
+        && let Ok(mut v) = HeaderValue::from_str(c.header.expose()) {
             v.set_sensitive(true);
             req = req.header(header::AUTHORIZATION, v);
         }
-    }
     if !body.is_empty() {
         req = req.body(body);
     }
@@ -188,16 +266,8 @@ enum SendFail {
 
 /// Streams the upstream's response back, rewriting legacy SSE `endpoint` events.
 fn relay(name: &str, status: StatusCode, response: reqwest::Response, is_get: bool) -> Response {
-    let mut builder = Response::builder().status(status);
-    let is_sse = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/event-stream"));
-    let rewrite = is_sse && is_get;
-    for (k, v) in response.headers() {
-        let n = k.as_str();
-        if HOP_BY_HOP.contains(&n) || n == "www-authenticate" || (rewrite && n == "content-length") {
-            continue;
-        }
-        builder = builder.header(k, v);
-    }
+    let rewrite = is_sse(response.headers()) && is_get;
+    let builder = with_headers(status, response.headers(), rewrite);
     let upstream = response.url().clone();
     let stream = response.bytes_stream().map(|r| r.map_err(std::io::Error::other));
     let body = if rewrite { Body::from_stream(legacy::rewrite_endpoint_events(stream, upstream, format!("/mcp/{name}"))) } else { Body::from_stream(stream) };

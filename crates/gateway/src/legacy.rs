@@ -47,8 +47,8 @@ impl Rewriter {
                 self.in_endpoint = false;
             } else if let Some(ev) = bare.strip_prefix("event:") {
                 self.in_endpoint = ev.trim() == "endpoint";
-            } else if self.in_endpoint {
-                if let Some(data) = bare.strip_prefix("data:") {
+            } else if self.in_endpoint
+                && let Some(data) = bare.strip_prefix("data:") {
                     let ending = &text[bare.len()..];
                     match self.rewrite(data.trim()) {
                         Some(new) => out.extend_from_slice(format!("data: {new}{ending}").as_bytes()),
@@ -56,7 +56,6 @@ impl Rewriter {
                     }
                     continue;
                 }
-            }
             out.extend_from_slice(line);
         }
         Bytes::from(out)
