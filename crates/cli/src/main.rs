@@ -120,6 +120,11 @@ enum ClientsAction {
     },
     /// Put back the last backup Latchkey made of an app's config.
     Restore { client: String },
+    /// Whether `latchkey serve` puts entries back when an app wipes them (default on).
+    KeepSetUp {
+        #[arg(value_parser = ["on", "off"])]
+        switch: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -403,6 +408,10 @@ fn clients(action: Option<ClientsAction>, json: bool) -> Result<(), CoreError> {
             }
         }
         Some(ClientsAction::Remove { connection, clients }) => print_changes(engine.clients_remove(&env, &connection, &clients)?, "removed"),
+        Some(ClientsAction::KeepSetUp { switch }) => {
+            engine.set_keep_configured(switch == "on")?;
+            println!("{}", if switch == "on" { "Latchkey will put its entries back when an app removes them." } else { "Latchkey will no longer put entries back when an app removes them." });
+        }
         Some(ClientsAction::Restore { client }) => {
             for p in engine.clients_restore(&env, &client)? {
                 println!("Restored {}", p.display());
