@@ -92,6 +92,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Move a connection on Atlassian's retired /v1 endpoints to /v2/mcp (then sign in again).
+    Migrate { connection: String },
+    /// Let the gateway add this connection's only Atlassian site (cloudId) to tool calls that omit it.
+    DefaultSite {
+        connection: String,
+        #[arg(value_parser = ["on", "off"])]
+        switch: String,
+    },
     /// Let apps that cannot send headers use a connection without a key (less safe).
     Keyless {
         connection: String,
@@ -290,6 +298,16 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
             Ok(())
         }
         Command::Clients { action, json } => clients(action, json).map_err(|e| (e, json)),
+        Command::Migrate { connection } => {
+            let url = engine().and_then(|e| e.migrate_atlassian_endpoint(&connection)).map_err(plain)?;
+            println!("`{connection}` now uses {url}. Sign in again with `latchkey connect {connection}`.");
+            Ok(())
+        }
+        Command::DefaultSite { connection, switch } => {
+            engine().and_then(|e| e.set_pinned_site(&connection, switch == "on")).map_err(plain)?;
+            println!("{}", if switch == "on" { "Tool calls without a cloudId now go to this connection's site." } else { "Tool calls must name their cloudId again." });
+            Ok(())
+        }
         Command::Keyless { connection, switch } => {
             let on = switch == "on";
             engine().and_then(|e| e.set_keyless(&connection, on)).map_err(plain)?;
@@ -454,8 +472,12 @@ fn print_report(r: &latchkey_core::CheckReport, json: bool) {
     if json {
         println!("{}", serde_json::to_string_pretty(r).expect("reports serialize"));
     } else {
-        let server = r.server.as_deref().unwrap_or("the server");
-        println!("{}: connected to {server} ({} tools)", r.name, r.tools.len());
+        let place = r.site.as_deref().or(r.server.as_deref()).unwrap_or("the server");
+        let who = r.account.as_deref().map(|a| format!(" as {a}")).unwrap_or_default();
+        println!("{}: connected to {place}{who} ({} tools)", r.name, r.tools.len());
+        for note in &r.notes {
+            eprintln!("note: {note}");
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use latchkey_oauth::providers::atlassian;
+use crate::atlassian as atlassian_core;
 use latchkey_oauth::{Challenge, Clock, ClientConfig, IssuerPolicy, Opener, ReqwestHttp, flow};
 use latchkey_secrets::{SecretString, TokenStore};
 use serde::Serialize;
@@ -86,6 +87,11 @@ pub struct CheckReport {
     pub server: Option<String>,
     pub protocol_version: String,
     pub tools: Vec<String>,
+    /// Atlassian: the granted site's host and the account, when known.
+    pub site: Option<String>,
+    pub account: Option<String>,
+    /// Things the user should know, in plain words.
+    pub notes: Vec<String>,
 }
 
 pub(crate) struct Inner {
@@ -343,7 +349,27 @@ impl Latchkey {
             // Re-authenticate: an explicit connect on a broken connection runs the browser flow.
             self.sign_in(&name, None, None).await?;
         }
-        self.check_named(&name).await
+        let mut report = self.check_named(&name).await?;
+        if self.connection(&name)?.preset.as_deref() == Some(atlassian::PRESET) {
+            match self.learn_atlassian_identity(&name).await {
+                Ok(id) => {
+                    let conn = self.connection(&name)?;
+                    report.site = conn.site.clone();
+                    report.account = conn.account.clone();
+                    if id.sites.len() > 1 {
+                        report.notes.push(format!("This sign-in reaches {} sites; tools need a cloudId to pick one.", id.sites.len()));
+                    }
+                    let others = self.connections()?;
+                    if let Some(first) = id.sites.first() {
+                        if let Some(twin) = others.iter().find(|c| c.name != name && c.sites.iter().any(|s| s.cloud_id == first.cloud_id)) {
+                            report.notes.push(format!("`{}` already reaches this site ({}); pick the other site on the consent screen to add a second one.", twin.name, atlassian_core::site_host(first)));
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!("could not learn the Atlassian site of `{name}`: {e}"),
+            }
+        }
+        Ok(report)
     }
 
     /// `latchkey check`: sign in if needed, initialize, list tools.
@@ -368,7 +394,11 @@ impl Latchkey {
                 (server, version, tools.into_iter().map(|t| t.name.to_string()).collect::<Vec<_>>())
             })?;
         let conn = self.connection(name)?;
-        Ok(CheckReport { name: name.to_owned(), url: conn.url, server, protocol_version: version, tools })
+        let mut notes = Vec::new();
+        if let Ok(u) = url::Url::parse(&conn.url) {
+            notes.extend(atlassian::endpoint_warning(&u).map(str::to_owned));
+        }
+        Ok(CheckReport { name: name.to_owned(), url: conn.url, server, protocol_version: version, tools, site: conn.site, account: conn.account, notes })
     }
 
     /// `latchkey call`: call one tool and return its result as JSON.

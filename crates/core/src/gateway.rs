@@ -23,6 +23,9 @@ pub struct Route {
     pub url: String,
     pub auth: AuthKind,
     pub allow_keyless: bool,
+    /// Atlassian: the `cloudId` to add to calls of `cloud_id_tools` that omit it.
+    pub pinned_cloud_id: Option<String>,
+    pub cloud_id_tools: Vec<String>,
 }
 
 impl Latchkey {
@@ -42,7 +45,7 @@ impl Latchkey {
     /// The route for connection `name`, if it exists.
     pub fn route(&self, name: &str) -> Result<Option<Route>> {
         let state = self.storage().load_cached()?;
-        Ok(state.get(name).map(|c| Route { url: c.url.clone(), auth: c.auth, allow_keyless: c.allow_keyless }))
+        Ok(state.get(name).map(|c| Route { url: c.url.clone(), auth: c.auth, allow_keyless: c.allow_keyless, pinned_cloud_id: c.pinned_cloud_id.clone(), cloud_id_tools: c.cloud_id_tools.clone() }))
     }
 
     /// The credential to inject, from memory when still fresh.

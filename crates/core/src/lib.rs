@@ -10,6 +10,7 @@
 
 pub mod activity;
 pub mod api;
+pub mod atlassian;
 pub mod client_setup;
 pub mod keeper;
 pub mod error;

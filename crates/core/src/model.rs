@@ -74,6 +74,20 @@ pub struct Connection {
     pub site: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_refresh_at: Option<u64>,
+    /// Atlassian: the sites this grant can reach (from `getAccessibleAtlassianResources`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<Site>,
+    /// Atlassian: the `cloudId` the gateway adds to tool calls that omit it (only offered when
+    /// the grant has exactly one site, as Atlassian advises pinning it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_cloud_id: Option<String>,
+    /// Tools whose input schema takes a `cloudId` (where pinning applies).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cloud_id_tools: Vec<String>,
+    /// A local stdio MCP server started by `latchkey run` (Atlassian Data Center), instead of a
+    /// remote URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<LocalServer>,
     /// Lets clients that cannot send headers use the gateway without a local key. Less safe:
     /// any local program can then use this connection. Off by default.
     #[serde(default)]
@@ -99,8 +113,32 @@ impl Connection {
             site: None,
             last_refresh_at: None,
             allow_keyless: false,
+            sites: Vec::new(),
+            pinned_cloud_id: None,
+            cloud_id_tools: Vec::new(),
+            local: None,
         }
     }
+}
+
+/// One Atlassian site (cloud).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    pub cloud_id: String,
+    pub name: String,
+    pub url: String,
+}
+
+/// A local stdio MCP server: the command and the environment `latchkey run` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalServer {
+    pub command: Vec<String>,
+    /// Variable name -> value. Secret values are not here: they live in the vault under
+    /// `conn/<name>/env/<VAR>` and are listed in `secret_env`.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub secret_env: Vec<String>,
 }
 
 /// The whole state file.

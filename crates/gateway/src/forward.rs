@@ -80,6 +80,10 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
         }
     };
     let rpc_id = jsonrpc_id(&body);
+    let body = match &route.pinned_cloud_id {
+        Some(cloud_id) => with_default_cloud_id(body, cloud_id, &route.cloud_id_tools),
+        None => body,
+    };
     let target = match upstream_url(&route.url, rest.as_deref(), parts.uri.query()) {
         Some(u) => u,
         None => return plain(StatusCode::BAD_REQUEST, "That path cannot be forwarded."),
@@ -307,6 +311,31 @@ fn host_of(url: &str) -> String {
     url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| url.to_owned())
 }
 
+/// Adds `cloudId` to a `tools/call` of a tool that takes one and was called without it
+/// (Atlassian advises pinning the site). Any other body passes through untouched.
+fn with_default_cloud_id(body: Bytes, cloud_id: &str, tools: &[String]) -> Bytes {
+    if body.first() != Some(&b'{') || !body.windows(10).any(|w| w == b"tools/call") {
+        return body;
+    }
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&body) else { return body };
+    if v.get("method").and_then(|m| m.as_str()) != Some("tools/call") {
+        return body;
+    }
+    let Some(params) = v.get_mut("params").and_then(|p| p.as_object_mut()) else { return body };
+    let tool = params.get("name").and_then(|n| n.as_str()).unwrap_or_default();
+    if !tools.iter().any(|t| t == tool) {
+        return body;
+    }
+    let args = params.entry("arguments").or_insert_with(|| serde_json::json!({}));
+    match args.as_object_mut() {
+        Some(a) if !a.contains_key("cloudId") => {
+            a.insert("cloudId".into(), serde_json::Value::from(cloud_id));
+        }
+        _ => return body,
+    }
+    serde_json::to_vec(&v).map(Bytes::from).unwrap_or(body)
+}
+
 /// The JSON-RPC id of a request body, when it is a single request.
 fn jsonrpc_id(body: &[u8]) -> Option<serde_json::Value> {
     if body.first() != Some(&b'{') {
@@ -338,6 +367,19 @@ mod tests {
         assert_eq!(upstream_url("https://x.example/v2/mcp", None, Some("a=1")).unwrap(), "https://x.example/v2/mcp?a=1");
         assert_eq!(upstream_url("https://x.example/sse", Some("messages"), Some("sessionId=9")).unwrap(), "https://x.example/messages?sessionId=9");
         assert!(upstream_url("https://x.example/sse", Some("a/../b"), None).is_none());
+    }
+
+    #[test]
+    fn default_cloud_id_is_added_only_where_missing() {
+        let tools = vec!["getJiraIssue".to_owned()];
+        let add = |b: &str| String::from_utf8(with_default_cloud_id(Bytes::from(b.to_owned()), "c1", &tools).to_vec()).unwrap();
+        let got: serde_json::Value = serde_json::from_str(&add(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"getJiraIssue","arguments":{"issueIdOrKey":"A-1"}}}"#)).unwrap();
+        assert_eq!(got["params"]["arguments"]["cloudId"], "c1");
+        let explicit = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"getJiraIssue","arguments":{"cloudId":"c2"}}}"#;
+        assert_eq!(add(explicit), explicit);
+        let other = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"atlassianUserInfo"}}"#;
+        assert_eq!(add(other), other);
+        assert_eq!(add(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#), r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#);
     }
 
     #[test]
