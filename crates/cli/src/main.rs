@@ -36,6 +36,9 @@ enum Command {
         /// With --api-token: your account email (a personal token). Without it, the token is a service-account key.
         #[arg(long, requires = "api_token")]
         email: Option<String>,
+        /// With --api-token: the Atlassian site to use, e.g. acme.atlassian.net (tokens are not bound to one).
+        #[arg(long, requires = "api_token")]
+        site: Option<String>,
         #[command(flatten)]
         client: ClientFlags,
         #[arg(long)]
@@ -228,7 +231,7 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
             }
             Ok(())
         }
-        Command::Connect { target, name, url, api_token, email, client, json } => {
+        Command::Connect { target, name, url, api_token, email, site, client, json } => {
             let run = async {
                 require_keychain()?;
                 let api_token = if api_token {
@@ -240,7 +243,10 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
                 } else {
                     None
                 };
-                engine()?.connect(ConnectRequest { target, name, url, client: client.options(), api_token }).await
+                if api_token.is_some() {
+                    eprintln!("API tokens work only if an organisation admin has enabled API-token access for Atlassian's MCP server.");
+                }
+                engine()?.connect(ConnectRequest { target, name, url, client: client.options(), api_token, site }).await
             };
             let report = run.await.map_err(|e| (e, json))?;
             print_report(&report, json);

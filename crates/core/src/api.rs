@@ -77,6 +77,8 @@ pub struct ConnectRequest {
     pub url: Option<String>,
     pub client: ClientOptions,
     pub api_token: Option<ApiToken>,
+    /// API tokens are not bound to a site: the site the user names (`acme.atlassian.net`).
+    pub site: Option<String>,
 }
 
 /// What `check` found.
@@ -351,8 +353,22 @@ impl Latchkey {
         }
         let mut report = self.check_named(&name).await?;
         if self.connection(&name)?.preset.as_deref() == Some(atlassian::PRESET) {
+            let named_site = self.connection(&name)?.site;
             match self.learn_atlassian_identity(&name).await {
                 Ok(id) => {
+                    if let Some(wanted) = named_site.filter(|_| !id.sites.is_empty()) {
+                        // An API token reaches every site of the account; keep the one the user named.
+                        match id.sites.iter().find(|s| atlassian_core::site_host(s) == wanted) {
+                            Some(s) => {
+                                let (host, cloud) = (atlassian_core::site_host(s), s.cloud_id.clone());
+                                self.update_connection(&name, |c| {
+                                    c.site = Some(host);
+                                    c.pinned_cloud_id = Some(cloud);
+                                })?;
+                            }
+                            None => report.notes.push(format!("This token does not reach {wanted}; it reaches {}.", id.sites.iter().map(atlassian_core::site_host).collect::<Vec<_>>().join(", "))),
+                        }
+                    }
                     let conn = self.connection(&name)?;
                     report.site = conn.site.clone();
                     report.account = conn.account.clone();

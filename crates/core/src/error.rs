@@ -29,6 +29,10 @@ pub enum CoreError {
     #[error("The server refused the API token for `{0}`. Check the token, and that your organisation admin has enabled API-token access.")]
     CredentialRejected(String),
 
+    /// The organisation has not enabled API-token access to its MCP server.
+    #[error("Your organisation has not enabled API-token access for `{0}`. An organisation admin must turn on API-token authentication for the Rovo MCP server (Atlassian Administration → Security); until then, connect with `latchkey connect atlassian` and sign in in the browser.")]
+    ApiTokensDisabled(String),
+
     /// The MCP server answered with an error or could not be reached.
     #[error("The MCP server at {url} failed: {detail}")]
     Mcp { url: String, detail: String },
@@ -59,6 +63,7 @@ impl CoreError {
             Self::NameTaken(_) => "name_taken",
             Self::ReauthRequired { .. } => "reauth_required",
             Self::CredentialRejected(_) => "credential_rejected",
+            Self::ApiTokensDisabled(_) => "api_tokens_disabled",
             Self::Mcp { .. } => "mcp_error",
             Self::Storage { .. } => "storage",
             Self::Clients { kind, .. } => kind,

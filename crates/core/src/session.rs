@@ -21,6 +21,12 @@ use crate::error::{CoreError, Result};
 use crate::model::{AuthKind, ConnState};
 use crate::refresh::Credential;
 
+/// Whether a refusal body says the organisation has API-token access turned off.
+pub fn api_tokens_disabled(body: &str) -> bool {
+    let b = body.to_ascii_lowercase();
+    b.contains("api_token_auth_disabled") || (b.contains("api token") && (b.contains("not enabled") || b.contains("disabled")))
+}
+
 /// Browser sign-ins allowed for one operation (the first one included).
 pub const MAX_AUTH_ATTEMPTS: u32 = 3;
 
@@ -87,7 +93,7 @@ impl Latchkey {
             };
             let challenge = Challenge::parse([header.as_str()]).unwrap_or_default();
             if matches!(conn.auth, AuthKind::ApiTokenBasic | AuthKind::ApiTokenBearer) {
-                return Err(CoreError::CredentialRejected(name.into()));
+                return Err(self.explain_rejected_token(name, &conn.url, credential.as_ref()).await);
             }
             let step_up = challenge.is_insufficient_scope();
             // A 401 with a refresh token: one refresh first, it is silent.
@@ -110,6 +116,27 @@ impl Latchkey {
                 None
             };
             self.sign_in(name, Some(&challenge), scope).await?;
+        }
+    }
+
+    /// Why the server refused an API token: a disabled organisation, or a bad token. rmcp keeps
+    /// only the challenge of a 401, so the body is read with one plain request.
+    pub(crate) async fn explain_rejected_token(&self, name: &str, url: &str, credential: Option<&Credential>) -> CoreError {
+        let mut req = self.reqwest().post(url).header(http::header::CONTENT_TYPE, "application/json").header(http::header::ACCEPT, "application/json, text/event-stream");
+        if let Some(c) = credential {
+            req = req.header(http::header::AUTHORIZATION, c.header.expose().as_str());
+        }
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": PROTOCOL_VERSION.to_string(), "capabilities": {}, "clientInfo": {"name": "latchkey", "version": env!("CARGO_PKG_VERSION")}}});
+        let text = match req.json(&body).send().await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if api_tokens_disabled(&text) {
+            let _ = self.set_state(name, ConnState::NeedsReauth { reason: "API-token access is not enabled for your organisation".into() });
+            CoreError::ApiTokensDisabled(name.into())
+        } else {
+            let _ = self.set_state(name, ConnState::NeedsReauth { reason: "the server refused the API token".into() });
+            CoreError::CredentialRejected(name.into())
         }
     }
 
