@@ -36,6 +36,9 @@ enum Command {
         /// With --api-token: your account email (a personal token). Without it, the token is a service-account key.
         #[arg(long, requires = "api_token")]
         email: Option<String>,
+        /// With atlassian-dc: your Confluence Server/Data Center address (Jira's is --url).
+        #[arg(long)]
+        confluence_url: Option<String>,
         /// With --api-token: the Atlassian site to use, e.g. acme.atlassian.net (tokens are not bound to one).
         #[arg(long, requires = "api_token")]
         site: Option<String>,
@@ -94,6 +97,25 @@ enum Command {
         action: Option<ClientsAction>,
         #[arg(long)]
         json: bool,
+    },
+    /// Start a local MCP server with its secrets from the keychain as environment variables.
+    Run {
+        connection: String,
+        /// The command to run instead of the connection's own (after `--`).
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
+    /// Save any local stdio MCP server as a connection: `latchkey add-local NAME --env K=V --secret-env TOKEN -- cmd args`.
+    AddLocal {
+        name: String,
+        /// A plain environment variable for the server.
+        #[arg(long = "env", value_name = "KEY=VALUE")]
+        env: Vec<String>,
+        /// A secret variable; its value is read from standard input (one line each, in order).
+        #[arg(long = "secret-env", value_name = "KEY")]
+        secret_env: Vec<String>,
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
     },
     /// Move a connection on Atlassian's retired /v1 endpoints to /v2/mcp (then sign in again).
     Migrate { connection: String },
@@ -190,18 +212,24 @@ fn require_keychain() -> Result<(), CoreError> {
 }
 
 fn read_api_token() -> Result<SecretString, CoreError> {
-    if let Ok(t) = std::env::var("LATCHKEY_API_TOKEN")
-        && !t.trim().is_empty() {
-            return Ok(SecretString::from(t.trim().to_owned()));
-        }
+    read_secret("LATCHKEY_API_TOKEN", "API token")
+}
+
+/// A secret from `$var`, else one line of standard input (never from the command line).
+fn read_secret(var: &str, what: &str) -> Result<SecretString, CoreError> {
+    if let Ok(t) = std::env::var(var)
+        && !t.trim().is_empty()
+    {
+        return Ok(SecretString::from(t.trim().to_owned()));
+    }
     if std::io::stdin().is_terminal() {
-        eprint!("Paste the API token and press Enter: ");
+        eprint!("Paste the {what} and press Enter: ");
     }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(|e| CoreError::Invalid(e.to_string()))?;
     let t = line.trim().to_owned();
     if t.is_empty() {
-        return Err(CoreError::Invalid("No API token was given. Set $LATCHKEY_API_TOKEN or paste it when asked.".into()));
+        return Err(CoreError::Invalid(format!("No {what} was given. Set ${var} or paste it when asked.")));
     }
     Ok(SecretString::from(t))
 }
@@ -231,7 +259,38 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
             }
             Ok(())
         }
-        Command::Connect { target, name, url, api_token, email, site, client, json } => {
+        Command::Connect { target, name, url, confluence_url, .. } if target == latchkey_core::local::DC_PRESET => {
+            let run = async {
+                require_keychain()?;
+                eprintln!("Rovo MCP is Cloud only; for Server/Data Center Latchkey runs the open-source mcp-atlassian locally with your personal access token(s).");
+                let jira_token = if url.is_some() { Some(read_secret("LATCHKEY_API_TOKEN", "Jira personal access token")?) } else { None };
+                let confluence_token = if confluence_url.is_some() { Some(read_secret("LATCHKEY_CONFLUENCE_TOKEN", "Confluence personal access token")?) } else { None };
+                let dc = latchkey_core::local::DataCenter { name, jira_url: url, jira_token, confluence_url, confluence_token, command: None };
+                engine()?.connect_atlassian_dc(dc).await
+            };
+            let account = run.await.map_err(plain)?;
+            let who = account.map(|a| format!(" as {a}")).unwrap_or_default();
+            println!("Saved the Data Center connection{who}. Set your apps up with `latchkey clients add {}`.", latchkey_core::local::DC_PRESET);
+            Ok(())
+        }
+        Command::Run { connection, command } => run_local(&connection, command).map_err(plain),
+        Command::AddLocal { name, env, secret_env, command } => {
+            let mut plain_env = std::collections::BTreeMap::new();
+            for kv in env {
+                let (k, v) = kv.split_once('=').ok_or_else(|| plain(CoreError::Invalid(format!("--env wants KEY=VALUE, not `{kv}`."))))?;
+                plain_env.insert(k.to_owned(), v.to_owned());
+            }
+            require_keychain().map_err(plain)?;
+            let mut secrets = Vec::new();
+            for var in secret_env {
+                secrets.push((var.clone(), read_secret(&format!("LATCHKEY_SECRET_{var}"), &var).map_err(plain)?));
+            }
+            let label = command.join(" ");
+            engine().and_then(|e| e.add_local(&name, &format!("stdio:{label}"), None, command, plain_env, secrets)).map_err(plain)?;
+            println!("Saved `{name}`. Apps will run it through `latchkey run {name}`; set them up with `latchkey clients add {name}`.");
+            Ok(())
+        }
+        Command::Connect { target, name, url, api_token, email, site, client, json, .. } => {
             let run = async {
                 require_keychain()?;
                 let api_token = if api_token {
@@ -370,6 +429,28 @@ async fn serve(port: Option<u16>) -> Result<(), CoreError> {
     reporter.abort();
     gateway.shutdown(std::time::Duration::from_secs(5)).await;
     Ok(())
+}
+
+/// `latchkey run`: replaces this process with the server, secrets in its environment only.
+fn run_local(connection: &str, command: Vec<String>) -> Result<(), CoreError> {
+    let spec = engine()?.run_spec(connection, command)?;
+    let (program, args) = spec.command.split_first().ok_or_else(|| CoreError::Invalid("No command to run.".into()))?;
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args);
+    for (k, v) in &spec.env {
+        cmd.env(k, v.expose());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = cmd.exec();
+        Err(CoreError::Invalid(format!("Could not start `{program}`: {err}")))
+    }
+    #[cfg(not(unix))]
+    {
+        let status = cmd.status().map_err(|e| CoreError::Invalid(format!("Could not start `{program}`: {e}")))?;
+        std::process::exit(status.code().unwrap_or(1));
+    }
 }
 
 /// The `latchkey` executable itself, written into stdio-only apps' configs.

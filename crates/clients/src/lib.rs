@@ -16,7 +16,7 @@ pub mod file;
 pub mod format;
 pub mod setup;
 
-pub use apps::{App, Target, all, by_id};
+pub use apps::{App, Stdio, Target, all, by_id};
 pub use env::{Env, Os};
 pub use error::ClientsError;
 pub use setup::{Changed, EntryState, Expected, FileState};

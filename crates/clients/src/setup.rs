@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::apps::{App, Target, is_ours, key_in, url_in};
+use crate::apps::{App, Stdio, Target, command_in, is_ours, key_in, url_in};
 use crate::env::Env;
 use crate::error::ClientsError;
 use crate::file;
@@ -43,7 +43,16 @@ pub struct FileState {
 pub struct Expected<'a> {
     pub connection: &'a str,
     pub url: &'a str,
+    /// The `latchkey` executable (for `bridge` and `run` entries).
     pub bridge: &'a Path,
+    /// A local stdio server: the entry runs `latchkey run <connection>` and needs no key.
+    pub local: bool,
+}
+
+impl Expected<'_> {
+    fn run_args(&self) -> Vec<String> {
+        vec!["run".to_owned(), self.connection.to_owned()]
+    }
 }
 
 fn parse_err(path: &Path, e: EditError, app: &App) -> ClientsError {
@@ -61,6 +70,13 @@ fn read_text(path: &Path) -> Result<String, ClientsError> {
 pub fn judge(entry: &Value, expected: &Expected<'_>, key_ok: &dyn Fn(&str) -> bool) -> EntryState {
     if !is_ours(entry) {
         return EntryState::Foreign;
+    }
+    if expected.local {
+        return match command_in(entry) {
+            Some((cmd, args)) if Path::new(cmd) == expected.bridge && args == ["run", expected.connection] => EntryState::Current,
+            Some(_) => EntryState::Stale { reason: "it does not run this connection's local server".into() },
+            None => EntryState::Broken { reason: "it has no command".into() },
+        };
     }
     match url_in(entry) {
         Some(url) if url != expected.url => return EntryState::Stale { reason: format!("it points at {url}") },
@@ -128,9 +144,13 @@ pub fn add(app: &App, env: &Env, expected: &Expected<'_>, force: bool, key_ok: &
     if plans.iter().all(|(_, _, s)| *s == EntryState::Current) {
         return Ok(changed);
     }
-    let key = issue_key()?;
-    let target = Target { connection: expected.connection, url: expected.url, key: &key, bridge: expected.bridge };
-    let entry = (app.entry)(&target);
+    let entry = if expected.local {
+        let args = expected.run_args();
+        (app.stdio_entry)(&Stdio { connection: expected.connection, command: expected.bridge, args: &args })
+    } else {
+        let key = issue_key()?;
+        (app.entry)(&Target { connection: expected.connection, url: expected.url, key: &key, bridge: expected.bridge })
+    };
     if let Some(program) = app.cli.and_then(|c| env.which(c.program)) {
         if let Some(changed) = add_via_cli(app, &program, &plans, expected.connection, &entry, now_ms)? {
             return Ok(changed);

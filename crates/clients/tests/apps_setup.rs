@@ -16,7 +16,7 @@ fn env(home: &Path) -> Env {
 }
 
 fn expected() -> Expected<'static> {
-    Expected { connection: "atlassian", url: URL, bridge: Path::new("/opt/latchkey/bin/latchkey") }
+    Expected { connection: "atlassian", url: URL, bridge: Path::new("/opt/latchkey/bin/latchkey"), local: false }
 }
 
 fn key_ok(k: &str) -> bool {

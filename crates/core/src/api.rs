@@ -452,7 +452,8 @@ impl Latchkey {
                     Err(e) => tracing::warn!("could not revoke at the server: {e}"),
                 }
             }
-        self.vault().forget(name)?;
+        let env_vars = conn.local.as_ref().map(|l| l.secret_env.clone()).unwrap_or_default();
+        self.vault().forget_with_env(name, &env_vars)?;
         self.forget_credential(name);
         self.revoke_local_keys(name, None)?;
         self.storage().update(|st| {

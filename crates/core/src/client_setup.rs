@@ -77,7 +77,7 @@ impl Latchkey {
             let mut per = Vec::new();
             for c in &connections {
                 let url = self.gateway_url(&c.name)?;
-                let expected = Expected { connection: &c.name, url: &url, bridge };
+                let expected = Expected { connection: &c.name, url: &url, bridge, local: c.local.is_some() };
                 let files = setup::inspect(app, env, &expected, &self.key_checker(&c.name));
                 if files.iter().any(|f| f.state != EntryState::Missing) {
                     per.push(AppConnection { connection: c.name.clone(), files });
@@ -92,9 +92,9 @@ impl Latchkey {
     /// `ids` is empty). An app whose file cannot be changed safely is left as it was and
     /// reported in its [`AppChange::error`]; the others are still set up.
     pub fn clients_add(&self, env: &Env, bridge: &Path, connection: &str, ids: &[String], force: bool) -> Result<Vec<AppChange>> {
-        self.connection(connection)?;
+        let local = self.connection(connection)?.local.is_some();
         let url = self.gateway_url(connection)?;
-        let expected = Expected { connection, url: &url, bridge };
+        let expected = Expected { connection, url: &url, bridge, local };
         let mut changes = Vec::new();
         let mut bound = Vec::new();
         for app in Self::pick_apps(ids, env)? {
@@ -159,9 +159,9 @@ impl Latchkey {
         }
         let mut restored = Vec::new();
         for b in &state.bindings {
-            let (Some(app), Some(_)) = (latchkey_clients::by_id(&b.app), state.get(&b.connection)) else { continue };
+            let (Some(app), Some(conn)) = (latchkey_clients::by_id(&b.app), state.get(&b.connection)) else { continue };
             let url = self.gateway_url(&b.connection)?;
-            let expected = Expected { connection: &b.connection, url: &url, bridge };
+            let expected = Expected { connection: &b.connection, url: &url, bridge, local: conn.local.is_some() };
             let files = setup::inspect(app, env, &expected, &self.key_checker(&b.connection));
             if files.iter().any(|f| f.state == EntryState::Missing) {
                 let mut issue = || self.issue_local_key(&b.connection, app.id).map(|(_, k)| k.expose().clone()).map_err(|e| ClientsError::Tool { tool: "Latchkey", detail: e.to_string() });

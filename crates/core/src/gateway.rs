@@ -26,6 +26,8 @@ pub struct Route {
     /// Atlassian: the `cloudId` to add to calls of `cloud_id_tools` that omit it.
     pub pinned_cloud_id: Option<String>,
     pub cloud_id_tools: Vec<String>,
+    /// A local stdio server: apps run it with `latchkey run`, not through the gateway.
+    pub local: bool,
 }
 
 impl Latchkey {
@@ -45,7 +47,7 @@ impl Latchkey {
     /// The route for connection `name`, if it exists.
     pub fn route(&self, name: &str) -> Result<Option<Route>> {
         let state = self.storage().load_cached()?;
-        Ok(state.get(name).map(|c| Route { url: c.url.clone(), auth: c.auth, allow_keyless: c.allow_keyless, pinned_cloud_id: c.pinned_cloud_id.clone(), cloud_id_tools: c.cloud_id_tools.clone() }))
+        Ok(state.get(name).map(|c| Route { url: c.url.clone(), auth: c.auth, allow_keyless: c.allow_keyless, pinned_cloud_id: c.pinned_cloud_id.clone(), cloud_id_tools: c.cloud_id_tools.clone(), local: c.local.is_some() }))
     }
 
     /// The credential to inject, from memory when still fresh.

@@ -16,6 +16,7 @@ pub mod keeper;
 pub mod error;
 pub mod gateway;
 pub mod keys;
+pub mod local;
 pub mod model;
 pub mod refresh;
 pub mod session;

@@ -86,6 +86,23 @@ impl Vault {
         }
     }
 
+    /// A secret environment variable of a local server (`conn/<name>/env/<VAR>`).
+    pub fn env_secret(&self, name: &str, var: &str) -> Result<Option<SecretString>, SecretsError> {
+        self.store.get(&Self::account(name, &format!("env/{var}")))
+    }
+
+    pub fn set_env_secret(&self, name: &str, var: &str, value: &SecretString) -> Result<(), SecretsError> {
+        self.store.set(&Self::account(name, &format!("env/{var}")), value)
+    }
+
+    /// Removes every secret of a connection (and the given secret environment variables).
+    pub fn forget_with_env(&self, name: &str, env_vars: &[String]) -> Result<(), SecretsError> {
+        for var in env_vars {
+            self.store.delete(&Self::account(name, &format!("env/{var}")))?;
+        }
+        self.forget(name)
+    }
+
     /// Removes every secret of a connection.
     pub fn forget(&self, name: &str) -> Result<(), SecretsError> {
         for item in ["tokens", "api-token", "client-secret"] {

@@ -47,7 +47,13 @@ where
     let port = engine.gateway_port().unwrap_or(latchkey_core::model::DEFAULT_GATEWAY_PORT);
     let running = if key.is_some() { crate::running_instance(config_dir) } else { None };
     let target = match running {
-        Some(r) => Target::Remote { client: reqwest::Client::builder().tcp_nodelay(true).build().map_err(|e| GatewayError::Client(e.to_string()))?, url: format!("{}/mcp/{connection}", r.url()) },
+        Some(r) => {
+            // Plain HTTP to 127.0.0.1 only: no proxy (a `$HTTP_PROXY` must never see the local
+            // key), and no TLS roots, whose loading from the system store costs milliseconds of
+            // start-up and resident memory for nothing.
+            let client = reqwest::Client::builder().tcp_nodelay(true).no_proxy().tls_certs_only(Vec::new()).build().map_err(|e| GatewayError::Client(e.to_string()))?;
+            Target::Remote { client, url: format!("{}/mcp/{connection}", r.url()) }
+        }
         None => {
             let router = router(engine.clone(), Config { port, limits: Limits::default() })?;
             Target::InProcess { router, path: format!("/mcp/{connection}"), host: format!("127.0.0.1:{port}") }

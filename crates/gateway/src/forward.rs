@@ -67,6 +67,9 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
         Ok(None) => return plain(StatusCode::NOT_FOUND, &format!("Latchkey has no connection named `{name}`. Run `latchkey status` to see your connections.")),
         Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
+    if route.local {
+        return plain(StatusCode::NOT_FOUND, &format!("`{name}` is a local server: apps start it with `latchkey run {name}`, not through the gateway."));
+    }
     if let Some(resp) = check_key(&hop.engine, &name, route.allow_keyless, request.headers()) {
         hop.engine.record_activity(&name, Outcome::ClientError);
         return resp;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use super::{App, Cli, Target, http_entry};
+use super::{App, Cli, Stdio, Target, http_entry, stdio_entry};
 use crate::env::Env;
 use crate::format::{Container, Format};
 
@@ -33,6 +33,7 @@ pub const APP: App = App {
     config_paths,
     installed,
     entry,
+    stdio_entry: stdio,
     note: "Start a new Claude Code session to pick it up.",
     cli: Some(Cli { program: "claude", add: cli_add, remove: cli_remove }),
 };
@@ -43,4 +44,8 @@ fn cli_add(name: &str, entry_json: &str) -> Vec<String> {
 
 fn cli_remove(name: &str) -> Vec<String> {
     ["mcp", "remove", "-s", "user", name].map(String::from).to_vec()
+}
+
+fn stdio(s: &Stdio<'_>) -> Value {
+    stdio_entry(Some("stdio"), s)
 }

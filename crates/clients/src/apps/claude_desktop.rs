@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::{App, Target};
+use super::{App, Stdio, Target, stdio_entry};
 use crate::env::{Env, Os};
 use crate::format::{Container, Format};
 
@@ -48,6 +48,11 @@ pub const APP: App = App {
     config_paths,
     installed,
     entry,
+    stdio_entry: stdio,
     note: "Quit Claude Desktop from its tray icon and open it again to finish.",
     cli: None,
 };
+
+fn stdio(s: &Stdio<'_>) -> Value {
+    stdio_entry(None, s)
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use super::{App, Target, http_entry};
+use super::{App, Stdio, Target, http_entry, stdio_entry};
 use crate::env::Env;
 use crate::format::{Container, Format};
 
@@ -25,4 +25,8 @@ fn entry(t: &Target<'_>) -> Value {
     http_entry(Some("streamableHttp"), "url", t)
 }
 
-pub const APP: App = App { id: "cline", name: "Cline", format: Format::Json, container: Container::Map(&["mcpServers"]), config_paths, installed, entry, note: "Cline reloads its MCP servers on its own.", cli: None };
+pub const APP: App = App { id: "cline", name: "Cline", format: Format::Json, container: Container::Map(&["mcpServers"]), config_paths, installed, entry, stdio_entry: stdio, note: "Cline reloads its MCP servers on its own.", cli: None };
+
+fn stdio(s: &Stdio<'_>) -> Value {
+    stdio_entry(Some("stdio"), s)
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::{App, Target};
+use super::{App, Stdio, Target};
 use crate::env::Env;
 use crate::format::{Container, Format};
 
@@ -26,4 +26,8 @@ fn entry(t: &Target<'_>) -> Value {
     })
 }
 
-pub const APP: App = App { id: "continue", name: "Continue", format: Format::Yaml, container: Container::List(&["mcpServers"], "name"), config_paths, installed, entry, note: "Continue reloads its config on its own.", cli: None };
+pub const APP: App = App { id: "continue", name: "Continue", format: Format::Yaml, container: Container::List(&["mcpServers"], "name"), config_paths, installed, entry, stdio_entry: stdio, note: "Continue reloads its config on its own.", cli: None };
+
+fn stdio(s: &Stdio<'_>) -> Value {
+    json!({ "name": s.connection, "type": "stdio", "command": s.command.to_string_lossy(), "args": s.args })
+}

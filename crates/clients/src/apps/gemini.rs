@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use super::{App, Target, http_entry};
+use super::{App, Stdio, Target, http_entry, stdio_entry};
 use crate::env::Env;
 use crate::format::{Container, Format};
 
@@ -21,4 +21,8 @@ fn entry(t: &Target<'_>) -> Value {
     http_entry(None, "httpUrl", t)
 }
 
-pub const APP: App = App { id: "gemini", name: "Gemini CLI", format: Format::Jsonc, container: Container::Map(&["mcpServers"]), config_paths, installed, entry, note: "Start a new Gemini CLI session to pick it up.", cli: None };
+pub const APP: App = App { id: "gemini", name: "Gemini CLI", format: Format::Jsonc, container: Container::Map(&["mcpServers"]), config_paths, installed, entry, stdio_entry: stdio, note: "Start a new Gemini CLI session to pick it up.", cli: None };
+
+fn stdio(s: &Stdio<'_>) -> Value {
+    stdio_entry(None, s)
+}

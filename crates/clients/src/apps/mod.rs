@@ -33,6 +33,25 @@ pub struct Target<'a> {
     pub bridge: &'a std::path::Path,
 }
 
+/// A local command for stdio entries.
+#[derive(Debug, Clone)]
+pub struct Stdio<'a> {
+    pub connection: &'a str,
+    pub command: &'a std::path::Path,
+    pub args: &'a [String],
+}
+
+/// The usual stdio entry: `{<type>, command, args}`.
+pub(crate) fn stdio_entry(kind: Option<&str>, s: &Stdio<'_>) -> Value {
+    let mut m = serde_json::Map::new();
+    if let Some(k) = kind {
+        m.insert("type".into(), Value::from(k));
+    }
+    m.insert("command".into(), Value::from(s.command.to_string_lossy().into_owned()));
+    m.insert("args".into(), Value::from(s.args.to_vec()));
+    Value::Object(m)
+}
+
 /// Everything Latchkey knows about one client.
 #[derive(Debug, Clone, Copy)]
 pub struct App {
@@ -45,6 +64,8 @@ pub struct App {
     pub config_paths: fn(&Env) -> Vec<PathBuf>,
     pub installed: fn(&Env) -> bool,
     pub entry: fn(&Target<'_>) -> Value,
+    /// The entry for a local stdio server run by `latchkey run <connection>` (Data Center).
+    pub stdio_entry: fn(&Stdio<'_>) -> Value,
     /// What the user must do after setup, in plain words.
     pub note: &'static str,
     /// The app's own command-line tool, preferred over editing its file when it is on PATH
@@ -104,10 +125,17 @@ pub fn is_ours(entry: &Value) -> bool {
     if let Some(u) = url {
         return (u.starts_with("http://127.0.0.1:") || u.starts_with("http://localhost:")) && u.contains("/mcp/");
     }
-    let cmd = entry.get("command").and_then(Value::as_str).unwrap_or_default();
+    let cmd = entry.get("command").or_else(|| entry.get("cmd")).and_then(Value::as_str).unwrap_or_default();
     let stem = std::path::Path::new(cmd).file_stem().and_then(|s| s.to_str()).unwrap_or_default();
     let first_arg = entry.get("args").and_then(|a| a.get(0)).and_then(Value::as_str);
-    stem == "latchkey" && first_arg == Some("bridge")
+    stem == "latchkey" && matches!(first_arg, Some("bridge" | "run"))
+}
+
+/// The command and arguments of a stdio entry, wherever its app keeps them.
+pub fn command_in(entry: &Value) -> Option<(&str, Vec<&str>)> {
+    let cmd = entry.get("command").or_else(|| entry.get("cmd")).and_then(Value::as_str)?;
+    let args = entry.get("args").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    Some((cmd, args))
 }
 
 /// The key an entry of ours carries, wherever its client keeps headers.

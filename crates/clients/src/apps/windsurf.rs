@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use super::{App, Target, http_entry};
+use super::{App, Stdio, Target, http_entry, stdio_entry};
 use crate::env::Env;
 use crate::format::{Container, Format};
 
@@ -24,4 +24,8 @@ fn entry(t: &Target<'_>) -> Value {
     http_entry(None, "serverUrl", t)
 }
 
-pub const APP: App = App { id: "windsurf", name: "Windsurf", format: Format::Json, container: Container::Map(&["mcpServers"]), config_paths, installed, entry, note: "Press Refresh in Windsurf's MCP settings.", cli: None };
+pub const APP: App = App { id: "windsurf", name: "Windsurf", format: Format::Json, container: Container::Map(&["mcpServers"]), config_paths, installed, entry, stdio_entry: stdio, note: "Press Refresh in Windsurf's MCP settings.", cli: None };
+
+fn stdio(s: &Stdio<'_>) -> Value {
+    stdio_entry(None, s)
+}

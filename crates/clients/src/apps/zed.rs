@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use super::{App, Target, http_entry};
+use super::{App, Stdio, Target, http_entry, stdio_entry};
 use crate::env::{Env, Os};
 use crate::format::{Container, Format};
 
@@ -27,4 +27,8 @@ fn entry(t: &Target<'_>) -> Value {
     http_entry(None, "url", t)
 }
 
-pub const APP: App = App { id: "zed", name: "Zed", format: Format::Jsonc, container: Container::Map(&["context_servers"]), config_paths, installed, entry, note: "Zed reloads its settings on its own.", cli: None };
+pub const APP: App = App { id: "zed", name: "Zed", format: Format::Jsonc, container: Container::Map(&["context_servers"]), config_paths, installed, entry, stdio_entry: stdio, note: "Zed reloads its settings on its own.", cli: None };
+
+fn stdio(s: &Stdio<'_>) -> Value {
+    stdio_entry(None, s)
+}
