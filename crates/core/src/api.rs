@@ -343,9 +343,11 @@ impl Latchkey {
                 ApiToken::ServiceKey(k) => (AuthKind::ApiTokenBearer, k.clone()),
             };
             self.vault().set_api_token(&name, &secret)?;
+            let site = req.site.as_deref().map(|s| s.trim_start_matches("https://").trim_end_matches('/').to_owned());
             self.update_connection(&name, |c| {
                 c.auth = kind;
                 c.state = ConnState::New;
+                c.site = site;
             })?;
         } else if matches!(self.connection(&name)?.state, ConnState::NeedsReauth { .. }) {
             // Re-authenticate: an explicit connect on a broken connection runs the browser flow.
@@ -353,7 +355,8 @@ impl Latchkey {
         }
         let mut report = self.check_named(&name).await?;
         if self.connection(&name)?.preset.as_deref() == Some(atlassian::PRESET) {
-            let named_site = self.connection(&name)?.site;
+            // Only API tokens are site-independent; an OAuth grant is for the site picked at consent.
+            let named_site = if req.api_token.is_some() { self.connection(&name)?.site } else { None };
             match self.learn_atlassian_identity(&name).await {
                 Ok(id) => {
                     if let Some(wanted) = named_site.filter(|_| !id.sites.is_empty()) {
