@@ -133,7 +133,7 @@ async fn without_a_gateway_the_bridge_works_in_process() {
 async fn with_a_running_gateway_and_a_key_the_bridge_goes_over_http() {
     let (fake, env, lk) = connected().await;
     let (_, key) = lk.issue_local_key("atlassian", "claude-desktop").unwrap();
-    let gateway = Gateway::start(lk.clone(), env.config_dir(), Config { port: 0, limits: Limits::default() }).await.unwrap();
+    let gateway = Gateway::start(lk.clone(), env.config_dir(), Config::on_port(0)).await.unwrap();
     assert_eq!(latchkey_gateway::running_instance(env.config_dir()).map(|r| r.port), Some(gateway.addr.port()));
     // The bridge has its own engine (as a separate `latchkey bridge` process would).
     let bridge_engine = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
@@ -153,7 +153,7 @@ async fn with_a_running_gateway_and_a_key_the_bridge_goes_over_http() {
 #[tokio::test]
 async fn with_a_running_gateway_a_wrong_key_gets_a_clear_error_line() {
     let (fake, env, lk) = connected().await;
-    let gateway = Gateway::start(lk.clone(), env.config_dir(), Config { port: 0, limits: Limits::default() }).await.unwrap();
+    let gateway = Gateway::start(lk.clone(), env.config_dir(), Config::on_port(0)).await.unwrap();
     let (ours, theirs) = tokio::io::duplex(64 * 1024);
     let (bridge_in, bridge_out) = tokio::io::split(theirs);
     let dir = env.config_dir().to_path_buf();

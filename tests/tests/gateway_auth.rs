@@ -87,7 +87,7 @@ async fn oauth_setup() -> (FakeAtlassian, Env, Latchkey, Gateway, String) {
     let lk = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
     lk.connect(atlassian_request(&fake)).await.expect("headless connect");
     let (_, key) = lk.issue_local_key("atlassian", "e2e").unwrap();
-    let gateway = Gateway::start(lk.clone(), env.config_dir(), Config { port: 0, limits: Limits::default() }).await.unwrap();
+    let gateway = Gateway::start(lk.clone(), env.config_dir(), Config::on_port(0)).await.unwrap();
     (fake, env, lk, gateway, key.expose().clone())
 }
 
@@ -223,7 +223,7 @@ async fn a_403_insufficient_scope_records_a_step_up() {
     lk.connect(ConnectRequest { target: url, name: Some("custom".into()), ..Default::default() }).await.expect("connect");
     assert_eq!(state_of(&lk, "custom"), "connected");
     let (_, key) = lk.issue_local_key("custom", "e2e").unwrap();
-    let gateway = Gateway::start(lk.clone(), env.config_dir(), Config { port: 0, limits: Limits::default() }).await.unwrap();
+    let gateway = Gateway::start(lk.clone(), env.config_dir(), Config::on_port(0)).await.unwrap();
 
     let mut c = Client::new(&gateway, "custom", key.expose());
     let (status, headers, body) = c.rpc(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "write"}})).await;
@@ -252,7 +252,7 @@ async fn an_api_token_is_injected_and_a_refused_one_needs_reauth() {
     assert_eq!(lk.connection("personal").unwrap().auth, AuthKind::ApiTokenBasic);
     let (_, svc_key) = lk.issue_local_key("svc", "e2e").unwrap();
     let (_, personal_key) = lk.issue_local_key("personal", "e2e").unwrap();
-    let gateway = Gateway::start(lk.clone(), env.config_dir(), Config { port: 0, limits: Limits::default() }).await.unwrap();
+    let gateway = Gateway::start(lk.clone(), env.config_dir(), Config::on_port(0)).await.unwrap();
 
     for (name, key, expected) in [("svc", svc_key.expose(), "Bearer svc-key-123".to_owned()), ("personal", personal_key.expose(), basic.clone())] {
         up.seen.lock().unwrap().clear();

@@ -109,7 +109,7 @@ async fn world() -> World {
         keys.insert(mode, key.expose().clone());
     }
     let limits = Limits { upstream_timeout: Duration::from_millis(500), ..Limits::default() };
-    let gateway = Gateway::start(lk.clone(), env.config_dir(), Config { port: 0, limits }).await.unwrap();
+    let gateway = Gateway::start(lk.clone(), env.config_dir(), Config { port: 0, limits, require_key: true }).await.unwrap();
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     World { _env: env, lk, gateway, keys, client }
 }

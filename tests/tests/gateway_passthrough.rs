@@ -155,7 +155,7 @@ async fn world() -> World {
 
     let (_, key) = lk.issue_local_key("up", "test").unwrap();
     let (_, legacy_key) = lk.issue_local_key("legacy", "test").unwrap();
-    let gateway = Gateway::start(lk.clone(), env.config_dir(), Config { port: 0, limits: Limits::default() }).await.expect("gateway starts");
+    let gateway = Gateway::start(lk.clone(), env.config_dir(), Config::on_port(0)).await.expect("gateway starts");
     let base = format!("http://{}", gateway.addr);
     // Every test request carries `x-test`, so requests the engine's own connect may still be
     // finishing (a session DELETE) are told apart.

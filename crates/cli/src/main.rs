@@ -403,7 +403,7 @@ async fn serve(port: Option<u16>) -> Result<(), CoreError> {
         None => engine.gateway_port()?,
     };
     let dir = Paths::from_env()?.config_dir;
-    let config = latchkey_gateway::Config { port, limits: latchkey_gateway::Limits::default() };
+    let config = latchkey_gateway::Config::on_port(port);
     let gateway = latchkey_gateway::Gateway::start(engine.clone(), &dir, config).await.map_err(|e| CoreError::Invalid(e.to_string()))?;
     if engine.gateway_port()? != gateway.addr.port() {
         // Remembered only once it worked, so client configs written later point at it.

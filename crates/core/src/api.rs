@@ -40,6 +40,7 @@ pub struct Deps {
 }
 
 /// Something that changed, for live UIs.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -82,6 +83,7 @@ pub struct ConnectRequest {
 }
 
 /// What `check` found.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
     pub name: String,
@@ -149,7 +151,8 @@ impl Latchkey {
     pub(crate) fn http(&self) -> &ReqwestHttp {
         &self.inner.http
     }
-    pub(crate) fn reqwest(&self) -> &reqwest::Client {
+    /// The engine's HTTP client (built on first use), shared with the gateway's hop.
+    pub fn reqwest(&self) -> &reqwest::Client {
         self.inner.http.client()
     }
     pub(crate) fn keys(&self) -> &KeyRing {
@@ -188,9 +191,9 @@ impl Latchkey {
         let _ = self.inner.events.send(Event::ConnectionChanged { name: name.to_owned() });
     }
 
-    /// The saved connection `name`.
+    /// The saved connection `name` (from the state file, re-read only when it changed).
     pub fn connection(&self, name: &str) -> Result<Connection> {
-        self.storage().load()?.get(name).cloned().ok_or_else(|| CoreError::UnknownTarget(name.to_owned()))
+        self.storage().load_cached()?.get(name).cloned().ok_or_else(|| CoreError::UnknownTarget(name.to_owned()))
     }
 
     /// All saved connections.

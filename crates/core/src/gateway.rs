@@ -52,6 +52,9 @@ impl Latchkey {
 
     /// The credential to inject, from memory when still fresh.
     pub async fn gateway_credential(&self, name: &str) -> Result<Option<Credential>> {
+        if self.route(name)?.is_some_and(|r| r.auth == AuthKind::None) {
+            return Ok(None);
+        }
         let now = self.now();
         if let Some(c) = self.cached_credential(name, now) {
             return Ok(Some(c));

@@ -117,6 +117,10 @@ impl Storage {
         let mut state = self.load()?;
         let out = f(&mut state)?;
         self.write(&state)?;
+        // Our own write must be seen even if it landed within the same timestamp tick.
+        if let Ok(mut c) = self.cache.write() {
+            c.0 = None;
+        }
         Ok(out)
     }
 

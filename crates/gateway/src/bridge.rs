@@ -55,20 +55,10 @@ where
             Target::Remote { client, url: format!("{}/mcp/{connection}", r.url()) }
         }
         None => {
-            let router = router(engine.clone(), Config { port, limits: Limits::default() })?;
+            let router = router(engine.clone(), Config { port, limits: Limits::default(), require_key: false })?;
             Target::InProcess { router, path: format!("/mcp/{connection}"), host: format!("127.0.0.1:{port}") }
         }
     };
-    // In-process without a key: mint one for this run, revoked at exit, so the router's key
-    // check still holds and nothing is special-cased.
-    let temp_key = match (&target, &key) {
-        (Target::InProcess { .. }, None) => {
-            let (entry, k) = engine.issue_local_key(connection, &format!("bridge-{}", std::process::id())).map_err(|e| GatewayError::Io(e.to_string()))?;
-            Some((entry.id, k.expose().clone()))
-        }
-        _ => None,
-    };
-    let key = key.or_else(|| temp_key.as_ref().map(|(_, k)| k.clone()));
     let session = Arc::new(Mutex::new(Session::default()));
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
     let writer = tokio::spawn(async move {
@@ -115,9 +105,6 @@ where
         l.abort();
     }
     let _ = send(&target, key.as_deref(), &session, Method::DELETE, Bytes::new()).await;
-    if let Some((id, _)) = temp_key {
-        let _ = engine.revoke_local_key_id(&id);
-    }
     drop(out_tx);
     let _ = writer.await;
     Ok(())

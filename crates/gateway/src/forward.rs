@@ -49,6 +49,7 @@ pub struct Hop {
     pub engine: Latchkey,
     pub client: reqwest::Client,
     pub limits: Limits,
+    pub require_key: bool,
 }
 
 /// `/mcp/{name}`: the connection's own URL.
@@ -70,7 +71,7 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
     if route.local {
         return plain(StatusCode::NOT_FOUND, &format!("`{name}` is a local server: apps start it with `latchkey run {name}`, not through the gateway."));
     }
-    if let Some(resp) = check_key(&hop.engine, &name, route.allow_keyless, request.headers()) {
+    if let Some(resp) = check_key(&hop.engine, &name, route.allow_keyless || !hop.require_key, request.headers()) {
         hop.engine.record_activity(&name, Outcome::ClientError);
         return resp;
     }

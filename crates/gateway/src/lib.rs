@@ -19,7 +19,6 @@ pub mod instance;
 pub mod legacy;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::routing::any;
@@ -35,18 +34,24 @@ pub struct Config {
     /// The port it is reached on (its Host/Origin allow-list is built from it).
     pub port: u16,
     pub limits: Limits,
+    /// Whether requests must carry a local key (unless their connection is keyless). Only the
+    /// stdio bridge's in-process router turns this off: it is never bound to a socket, and its
+    /// process reads the vault itself anyway.
+    pub require_key: bool,
+}
+
+impl Config {
+    /// A gateway on `port` with the default limits, keys required.
+    pub fn on_port(port: u16) -> Self {
+        Config { port, limits: Limits::default(), require_key: true }
+    }
 }
 
 /// The gateway as a `Router`, for a server listening on 127.0.0.1:`config.port`.
 pub fn router(engine: Latchkey, config: Config) -> Result<Router, GatewayError> {
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(64)
-        .tcp_nodelay(true)
-        .build()
-        .map_err(|e| GatewayError::Client(e.to_string()))?;
-    let hop = Arc::new(forward::Hop { engine, client, limits: config.limits });
+    // The engine's client: one connection pool and one load of the OS trust store per process.
+    let client = engine.reqwest().clone();
+    let hop = Arc::new(forward::Hop { engine, client, limits: config.limits, require_key: config.require_key });
     let allowed = Arc::new(guard::Allowed::for_port(config.port));
     Ok(Router::new()
         .route("/mcp/{name}", any(forward::forward_root))

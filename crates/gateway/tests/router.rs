@@ -66,7 +66,7 @@ async fn setup() -> Setup {
     // Saved (state "new", no tokens): the gateway forwards without a credential.
     engine.resolve(&format!("http://{addr}/mcp"), Some("demo"), None, &Default::default()).unwrap();
     engine.resolve(&format!("http://{addr}/other"), Some("other"), None, &Default::default()).unwrap();
-    let app = router(engine.clone(), Config { port: PORT, limits: Limits { max_body: MAX_BODY, upstream_timeout: Duration::from_secs(10) } }).unwrap();
+    let app = router(engine.clone(), Config { port: PORT, limits: Limits { max_body: MAX_BODY, upstream_timeout: Duration::from_secs(10) }, require_key: true }).unwrap();
     Setup { _dir: dir, engine, app, seen }
 }
 

@@ -28,27 +28,36 @@ impl<H: Http + ?Sized> Http for std::sync::Arc<H> {
     }
 }
 
+/// Time allowed for one OAuth request (metadata, registration, token).
+pub const OAUTH_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The real client: reqwest with rustls, the OS trust store and `HTTPS_PROXY` support.
-#[derive(Clone, Debug)]
+///
+/// Built on first use, not at start-up: loading the OS trust store costs milliseconds that
+/// commands like `latchkey status` never need. It has no overall timeout, because the same
+/// pool also carries long-lived MCP event streams; OAuth requests get [`OAUTH_TIMEOUT`] each.
+#[derive(Clone, Debug, Default)]
 pub struct ReqwestHttp {
-    client: reqwest::Client,
+    client: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
 }
 
 impl ReqwestHttp {
     pub fn new() -> Result<Self> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("latchkey/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| OAuthError::Network { url: String::new(), detail: e.to_string() })?;
-        Ok(Self { client })
+        Ok(Self::default())
     }
 
-    /// The underlying client, for callers that also speak MCP over the same connection pool.
+    /// The shared client, for callers that also speak MCP over the same connection pool.
     pub fn client(&self) -> &reqwest::Client {
-        &self.client
+        self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(Duration::from_secs(10))
+                .tcp_nodelay(true)
+                .user_agent(concat!("latchkey/", env!("CARGO_PKG_VERSION")))
+                .build()
+                // Building fails only if the TLS backend cannot start at all; fall back to defaults.
+                .unwrap_or_else(|_| reqwest::Client::new())
+        })
     }
 }
 
@@ -57,8 +66,9 @@ impl Http for ReqwestHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
         let url = request.uri().to_string();
         let net = |e: reqwest::Error| OAuthError::Network { url: url.clone(), detail: plain_reqwest_error(&e) };
-        let request = reqwest::Request::try_from(request).map_err(net)?;
-        let mut response = self.client.execute(request).await.map_err(net)?;
+        let mut request = reqwest::Request::try_from(request).map_err(net)?;
+        *request.timeout_mut() = Some(OAUTH_TIMEOUT);
+        let mut response = self.client().execute(request).await.map_err(net)?;
         let mut builder = http::Response::builder().status(response.status());
         for (name, value) in response.headers() {
             builder = builder.header(name, value);

