@@ -2,6 +2,8 @@
 //! decision is made in core. Errors print as one plain line (or `{kind, message}` with --json)
 //! and exit 1.
 
+mod doctor;
+
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -30,6 +32,9 @@ enum Command {
         /// Use this URL for a preset (another region or a test server).
         #[arg(long)]
         url: Option<String>,
+        /// Sign in again in the browser even if the connection still works.
+        #[arg(long, conflicts_with = "api_token")]
+        reauth: bool,
         /// Use an API token instead of the browser (read from $LATCHKEY_API_TOKEN or standard input).
         #[arg(long)]
         api_token: bool,
@@ -116,6 +121,12 @@ enum Command {
         secret_env: Vec<String>,
         #[arg(last = true, required = true)]
         command: Vec<String>,
+    },
+    /// Diagnose a connection (or all) step by step and say what to do.
+    Doctor {
+        connection: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// Move a connection on Atlassian's retired /v1 endpoints to /v2/mcp (then sign in again).
     Migrate { connection: String },
@@ -290,7 +301,7 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
             println!("Saved `{name}`. Apps will run it through `latchkey run {name}`; set them up with `latchkey clients add {name}`.");
             Ok(())
         }
-        Command::Connect { target, name, url, api_token, email, site, client, json, .. } => {
+        Command::Connect { target, name, url, api_token, email, site, client, json, reauth, .. } => {
             let run = async {
                 require_keychain()?;
                 let api_token = if api_token {
@@ -305,7 +316,7 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
                 if api_token.is_some() {
                     eprintln!("API tokens work only if an organisation admin has enabled API-token access for Atlassian's MCP server.");
                 }
-                engine()?.connect(ConnectRequest { target, name, url, client: client.options(), api_token, site }).await
+                engine()?.connect(ConnectRequest { target, name, url, client: client.options(), api_token, site, reauth }).await
             };
             let report = run.await.map_err(|e| (e, json))?;
             print_report(&report, json);
@@ -363,6 +374,11 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
             Ok(())
         }
         Command::Clients { action, json } => clients(action, json).map_err(|e| (e, json)),
+        Command::Doctor { connection, json } => {
+            let engine = engine().map_err(plain)?;
+            let passed = doctor::run(&engine, connection.as_deref(), json).await.map_err(|e| (e, json))?;
+            if passed { Ok(()) } else { Err((CoreError::Invalid("The doctor found problems (see above).".into()), json)) }
+        }
         Command::Migrate { connection } => {
             let url = engine().and_then(|e| e.migrate_atlassian_endpoint(&connection)).map_err(plain)?;
             println!("`{connection}` now uses {url}. Sign in again with `latchkey connect {connection}`.");
@@ -575,7 +591,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .without_time()
         .init();
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    // The gateway serves many apps at once: give it every core. Other commands are short and
+    // mostly wait on I/O, so one thread starts faster and uses less memory.
+    let mut builder = if matches!(cli.command, Command::Serve { .. }) { tokio::runtime::Builder::new_multi_thread() } else { tokio::runtime::Builder::new_current_thread() };
+    let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: could not start: {e}");

@@ -17,6 +17,7 @@ use crate::file;
 use crate::format::{self, EditError};
 
 /// How our entry stands in one file.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum EntryState {
@@ -33,6 +34,7 @@ pub enum EntryState {
 }
 
 /// One file of one app.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FileState {
     pub path: PathBuf,

@@ -80,6 +80,9 @@ pub struct ConnectRequest {
     pub api_token: Option<ApiToken>,
     /// API tokens are not bound to a site: the site the user names (`acme.atlassian.net`).
     pub site: Option<String>,
+    /// Sign in again in the browser even if the connection still works (Re-authenticate, or
+    /// to grant more scopes or another site's access).
+    pub reauth: bool,
 }
 
 /// What `check` found.
@@ -352,7 +355,7 @@ impl Latchkey {
                 c.state = ConnState::New;
                 c.site = site;
             })?;
-        } else if matches!(self.connection(&name)?.state, ConnState::NeedsReauth { .. }) {
+        } else if req.reauth || matches!(self.connection(&name)?.state, ConnState::NeedsReauth { .. }) {
             // Re-authenticate: an explicit connect on a broken connection runs the browser flow.
             self.sign_in(&name, None, None).await?;
         }

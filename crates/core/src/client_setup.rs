@@ -21,6 +21,7 @@ impl From<ClientsError> for CoreError {
 }
 
 /// One app, as `latchkey clients` and the window show it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct AppView {
     pub id: &'static str,
@@ -31,6 +32,7 @@ pub struct AppView {
     pub connections: Vec<AppConnection>,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct AppConnection {
     pub connection: String,
@@ -38,6 +40,7 @@ pub struct AppConnection {
 }
 
 /// What `clients add` / `remove` did for one app.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct AppChange {
     pub id: &'static str,

@@ -78,6 +78,7 @@ impl CoreError {
 }
 
 /// `{kind, message}` for the UI.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorView {
     pub kind: &'static str,

@@ -12,6 +12,7 @@ pub mod activity;
 pub mod api;
 pub mod atlassian;
 pub mod client_setup;
+pub mod doctor;
 pub mod keeper;
 pub mod error;
 pub mod gateway;

@@ -5,6 +5,7 @@ use latchkey_oauth::{Discovered, Registration};
 use serde::{Deserialize, Serialize};
 
 /// How requests to the server are authenticated.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthKind {

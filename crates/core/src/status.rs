@@ -12,6 +12,7 @@ use crate::model::{AuthKind, ConnState, Connection};
 /// Access tokens without a refresh token count as "expiring soon" this long before expiry.
 pub const EXPIRING_SOON_SECS: u64 = 15 * 60;
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectionView {
     pub name: String,

@@ -180,12 +180,59 @@ fn redirect_to(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, url.to_string())]).into_response()
 }
 
-/// `GET /authorize`: validates the request and auto-consents (no human in the loop).
+/// `GET /authorize`: validates the request, then consents automatically (or, with
+/// `interactive_consent`, shows the consent page with its site picker).
 pub async fn authorize(State(sh): Ctx, RawQuery(query): RawQuery) -> Response {
     let q = parse_form(query.unwrap_or_default().as_bytes());
+    decide(&sh, &q, false)
+}
+
+/// `GET /authorize/consent`: the consent page's form (the original request's parameters plus
+/// `cloud_id` and `decision=approve|deny`). Validates like `/authorize`, then redirects.
+pub async fn consent(State(sh): Ctx, RawQuery(query): RawQuery) -> Response {
+    let q = parse_form(query.unwrap_or_default().as_bytes());
+    decide(&sh, &q, true)
+}
+
+/// Minimal HTML escaping for text and attribute values.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// The consent screen: a site picker and Approve / Deny, submitting to `/authorize/consent`.
+fn consent_page(q: &HashMap<String, String>, sites: &[super::FakeSite], selected: &str, scope: &str) -> Response {
+    let mut hidden = String::new();
+    let mut keys: Vec<&String> = q.keys().filter(|k| *k != "cloud_id" && *k != "decision").collect();
+    keys.sort();
+    for k in keys {
+        hidden.push_str(&format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", esc(k), esc(&q[k])));
+    }
+    let mut options = String::new();
+    for s in sites {
+        let sel = if s.cloud_id == selected { " selected" } else { "" };
+        options.push_str(&format!("<option value=\"{}\"{sel}>{} ({})</option>", esc(&s.cloud_id), esc(&s.name), esc(&s.url)));
+    }
+    let page = format!(
+        "<!doctype html><html><head><title>Authorize Latchkey</title></head><body>\
+         <h1>Latchkey is requesting access to your Atlassian account</h1>\
+         <p>Scopes: {}</p>\
+         <form id=\"consent\" method=\"get\" action=\"/authorize/consent\">{hidden}\
+         <label for=\"cloud_id\">Use app on</label> <select id=\"cloud_id\" name=\"cloud_id\">{options}</select>\
+         <button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>\
+         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\
+         </form></body></html>",
+        esc(scope)
+    );
+    (StatusCode::OK, Html(page)).into_response()
+}
+
+/// The shared body of `/authorize` and `/authorize/consent`.
+fn decide(sh: &Shared, q: &HashMap<String, String>, consent_step: bool) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
     let mut st = sh.lock();
-    st.counters.authorizations += 1;
+    if !consent_step {
+        st.counters.authorizations += 1;
+    }
     let client_id = get("client_id");
     let Some(client) = st.clients.get(client_id) else {
         return error_page("invalid client: the client_id is not registered");
@@ -193,6 +240,17 @@ pub async fn authorize(State(sh): Ctx, RawQuery(query): RawQuery) -> Response {
     let redirect_uri = get("redirect_uri");
     if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
         return error_page("redirect_uri is not registered for client");
+    }
+    if let Some(rule) = st.opts.domain_rule.clone() {
+        let host = url::Url::parse(redirect_uri).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+        if !host.eq_ignore_ascii_case(&rule) {
+            return error_page(&format!(
+                "{} ({}). Your organization only allows redirects to {}.",
+                super::DOMAIN_RULE_MESSAGE,
+                esc(redirect_uri),
+                esc(&rule)
+            ));
+        }
     }
     let iss = sh.advertised_issuer(&st);
     let state = get("state");
@@ -223,7 +281,7 @@ pub async fn authorize(State(sh): Ctx, RawQuery(query): RawQuery) -> Response {
     if get("resource") != sh.mcp_url() {
         return fail("invalid_target", "resource must be the MCP server URL");
     }
-    if st.opts.deny_consent {
+    if st.opts.deny_consent || (consent_step && get("decision") == "deny") {
         return fail("access_denied", "the user denied access");
     }
     // Unknown scopes are dropped; no scope at all means everything supported.
@@ -236,12 +294,24 @@ pub async fn authorize(State(sh): Ctx, RawQuery(query): RawQuery) -> Response {
             .filter(|s| SCOPES_SUPPORTED.contains(s))
             .collect()
     };
-    let cloud_id = st
+    let default_site = st
         .opts
-        .sites
-        .first()
-        .map(|s| s.cloud_id.clone())
+        .consent_site
+        .clone()
+        .or_else(|| st.opts.sites.first().map(|s| s.cloud_id.clone()))
         .unwrap_or_default();
+    if !consent_step && st.opts.interactive_consent {
+        return consent_page(q, &st.opts.sites, &default_site, &granted.join(" "));
+    }
+    let cloud_id = if consent_step {
+        let picked = get("cloud_id");
+        if !st.opts.sites.iter().any(|s| s.cloud_id == picked) {
+            return error_page("choose one of your sites");
+        }
+        picked.to_owned()
+    } else {
+        default_site
+    };
     let code = random_token("code_");
     st.codes.insert(
         code.clone(),

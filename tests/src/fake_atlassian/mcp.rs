@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::auth::json_response;
@@ -22,42 +23,92 @@ const LATEST_PROTOCOL: &str = "2025-11-25";
 
 /// Result of checking the `Authorization` header.
 enum Auth {
-    Ok { scope: String },
+    Ok(Grant),
     Denied(Response),
 }
 
+/// What an accepted credential may do.
+#[derive(Clone, Debug)]
+struct Grant {
+    scope: String,
+    /// The one site an OAuth grant is for; `None` for API tokens (not bound to a site).
+    cloud_id: Option<String>,
+    /// Only the two account tools are visible.
+    limited: bool,
+}
+
+/// Whether a scope string grants any Jira or Confluence product scope.
+fn has_product_scope(scope: &str) -> bool {
+    scope.split(' ').any(|s| s.contains(":jira:") || s.contains(":confluence:"))
+}
+
+fn unauthorized(sh: &Shared, body: Value) -> Response {
+    let challenge = format!(
+        "Bearer resource_metadata=\"{}\", error=\"invalid_token\"",
+        sh.resource_metadata_url()
+    );
+    let mut resp = json_response(StatusCode::UNAUTHORIZED, body);
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}
+
+/// The body of a `401` for an API-token request when the org has not enabled them.
+fn api_tokens_disabled() -> Value {
+    json!({"error": super::API_TOKEN_DISABLED_ERROR, "message": super::API_TOKEN_DISABLED_MESSAGE})
+}
+
 fn check_bearer(sh: &Shared, headers: &HeaderMap) -> Auth {
-    let token = headers
+    let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .unwrap_or("");
+    let bearer = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim);
+    let basic = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))
         .map(str::trim);
     let mut st = sh.lock();
-    let family = token.and_then(|t| st.valid_access_family(t));
-    match family {
-        Some(f) => {
+    let full = super::SCOPES_SUPPORTED.join(" ");
+    let mut api_token = false;
+    let grant = if let Some(f) = bearer.and_then(|t| st.valid_access_family(t)) {
+        let fam = &st.families[&f];
+        Some(Grant { scope: fam.scope.clone(), cloud_id: Some(fam.cloud_id.clone()), limited: !has_product_scope(&fam.scope) })
+    } else if let Some(b64) = basic {
+        api_token = true;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default();
+        let ok = st.opts.api_token_basic.as_ref().is_some_and(|(email, token)| decoded == format!("{email}:{token}"));
+        ok.then(|| Grant { scope: full.clone(), cloud_id: None, limited: false })
+    } else if bearer.is_some_and(|t| st.opts.service_key.as_deref() == Some(t)) {
+        api_token = true;
+        Some(Grant { scope: full.clone(), cloud_id: None, limited: false })
+    } else {
+        None
+    };
+    if api_token && !st.opts.api_tokens_enabled {
+        st.counters.unauthorized_mcp += 1;
+        return Auth::Denied(unauthorized(sh, api_tokens_disabled()));
+    }
+    match grant {
+        Some(mut g) => {
             st.counters.mcp_requests += 1;
-            Auth::Ok {
-                scope: st.families[&f].scope.clone(),
-            }
+            g.limited |= st.opts.scope_limited;
+            Auth::Ok(g)
         }
         None => {
             st.counters.unauthorized_mcp += 1;
-            let challenge = format!(
-                "Bearer resource_metadata=\"{}\", error=\"invalid_token\"",
-                sh.resource_metadata_url()
-            );
-            let mut resp = json_response(
-                StatusCode::UNAUTHORIZED,
+            Auth::Denied(unauthorized(
+                sh,
                 json!({"error": "invalid_token", "error_description": "missing, invalid or expired access token"}),
-            );
-            if let Ok(v) = HeaderValue::from_str(&challenge) {
-                resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-            }
-            Auth::Denied(resp)
+            ))
         }
     }
 }
@@ -91,8 +142,8 @@ fn rpc_error(id: &Value, code: i64, message: &str) -> Value {
 
 /// `POST /v2/mcp`: one JSON-RPC message per request.
 pub async fn post_mcp(State(sh): Ctx, headers: HeaderMap, body: Bytes) -> Response {
-    let scope = match check_bearer(&sh, &headers) {
-        Auth::Ok { scope } => scope,
+    let grant = match check_bearer(&sh, &headers) {
+        Auth::Ok(g) => g,
         Auth::Denied(r) => return r,
     };
     let Ok(msg) = serde_json::from_slice::<Value>(&body) else {
@@ -157,10 +208,18 @@ pub async fn post_mcp(State(sh): Ctx, headers: HeaderMap, body: Bytes) -> Respon
             return resp;
         }
         "ping" => rpc_result(&id, json!({})),
-        "tools/list" => rpc_result(&id, json!({"tools": tool_list()})),
+        "tools/list" => rpc_result(&id, json!({"tools": visible_tools(grant.limited)})),
         "tools/call" => {
-            let sites = sh.lock().opts.sites.clone();
-            match call_tool(&params, &sites, &scope) {
+            // An OAuth grant is for one site; an API token is not bound to a site.
+            let sites: Vec<FakeSite> = sh
+                .lock()
+                .opts
+                .sites
+                .iter()
+                .filter(|s| grant.cloud_id.as_ref().is_none_or(|c| *c == s.cloud_id))
+                .cloned()
+                .collect();
+            match call_tool(&params, &sites, &grant.scope, grant.limited) {
                 Ok(result) => rpc_result(&id, result),
                 Err(message) => rpc_error(&id, -32602, &message),
             }
@@ -168,6 +227,22 @@ pub async fn post_mcp(State(sh): Ctx, headers: HeaderMap, body: Bytes) -> Respon
         _ => rpc_error(&id, -32601, &format!("Method not found: {method}")),
     };
     json_response(StatusCode::OK, body)
+}
+
+/// The tools a grant sees: all of them, or only the two account tools when limited.
+fn visible_tools(limited: bool) -> Value {
+    let all = tool_list();
+    if !limited {
+        return all;
+    }
+    Value::Array(
+        all.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| super::ACCOUNT_TOOLS.iter().any(|n| t["name"] == *n))
+            .cloned()
+            .collect(),
+    )
 }
 
 fn object_schema(props: Value, required: &[&str]) -> Value {
@@ -243,7 +318,7 @@ fn tool_error(message: &str) -> Value {
 
 /// Runs a tool. `Err` becomes a JSON-RPC `-32602` error (unknown tool, missing arguments);
 /// a tool-level failure (e.g. an inaccessible cloudId) is an `isError` result.
-fn call_tool(params: &Value, sites: &[FakeSite], scope: &str) -> Result<Value, String> {
+fn call_tool(params: &Value, sites: &[FakeSite], scope: &str, limited: bool) -> Result<Value, String> {
     let name = params.get("name").and_then(Value::as_str).unwrap_or("");
     let args = params
         .get("arguments")
@@ -259,7 +334,7 @@ fn call_tool(params: &Value, sites: &[FakeSite], scope: &str) -> Result<Value, S
         }
     };
     let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
-    let tools = tool_list();
+    let tools = visible_tools(limited);
     let Some(tool) = tools
         .as_array()
         .and_then(|t| t.iter().find(|t| t["name"] == name))

@@ -20,6 +20,8 @@ mod state;
 #[cfg(test)]
 mod tests_auth;
 #[cfg(test)]
+mod tests_knobs;
+#[cfg(test)]
 mod tests_mcp;
 #[cfg(test)]
 mod tests_refresh;
@@ -66,9 +68,46 @@ pub struct FakeOptions {
     pub deny_consent: bool,
     /// Sleep inside the token endpoint before answering (after the state change is made).
     pub token_latency: Duration,
-    /// Sites the user can access. The first one is the site granted at consent.
+    /// Sites the user can access. The consent grants one of them: [`Self::consent_site`], else
+    /// the first.
     pub sites: Vec<FakeSite>,
+    /// The cloudId the (automatic) consent grants. Default: the first site. The granted site is
+    /// what `getAccessibleAtlassianResources` lists for an OAuth grant, and the only `cloudId`
+    /// its tools accept.
+    pub consent_site: Option<String>,
+    /// When true, `/authorize` answers with an HTML consent page (a site picker `<select
+    /// name="cloud_id">` and Approve / Deny buttons) instead of redirecting at once. The form
+    /// submits to `GET /authorize/consent`, which redirects back like `/authorize` would.
+    pub interactive_consent: bool,
+    /// An organization domain rule: only redirect URIs whose host is exactly this (for example
+    /// `"localhost"`) are allowed. Another host gets an HTML error page saying "Your admin must
+    /// authorize this redirect URL" and no redirect. Checked at `/authorize`, after the client
+    /// and its exact redirect URI. Default: none (HTTP `127.0.0.1` and `localhost` both allowed).
+    pub domain_rule: Option<String>,
+    /// Whether the organization allows API-token authentication on the MCP endpoint (default
+    /// true). When false, a request with `Authorization: Basic …` or `Bearer <service key>`
+    /// gets `401` with [`API_TOKEN_DISABLED_ERROR`] / [`API_TOKEN_DISABLED_MESSAGE`] as JSON.
+    pub api_tokens_enabled: bool,
+    /// The personal API token accepted as `Authorization: Basic base64(email:token)`.
+    pub api_token_basic: Option<(String, String)>,
+    /// The service-account key accepted as `Authorization: Bearer <key>`.
+    pub service_key: Option<String>,
+    /// When true, every credential sees only the two account tools (as with an unscoped/classic
+    /// API token). Independently of this, an OAuth grant without any Jira or Confluence scope
+    /// also sees only those two tools.
+    pub scope_limited: bool,
 }
+
+/// The `error` of the JSON body the fake answers API-token requests with when the org has not
+/// enabled API-token authentication. A stand-in: the real server's exact wording is not
+/// documented; the doctor matches this code or the message's gist.
+pub const API_TOKEN_DISABLED_ERROR: &str = "api_token_auth_disabled";
+/// The `message` that goes with [`API_TOKEN_DISABLED_ERROR`] (a plausible stand-in).
+pub const API_TOKEN_DISABLED_MESSAGE: &str = "API token authentication is not enabled for this organization. Contact your organization admin.";
+/// The text of the domain-rule error page (Atlassian's wording as users report it).
+pub const DOMAIN_RULE_MESSAGE: &str = "Your admin must authorize this redirect URL";
+/// The two tools every grant sees, whatever its scopes.
+pub const ACCOUNT_TOOLS: [&str; 2] = ["getAccessibleAtlassianResources", "atlassianUserInfo"];
 
 impl Default for FakeOptions {
     fn default() -> Self {
@@ -83,6 +122,13 @@ impl Default for FakeOptions {
                 name: "acme".into(),
                 url: "https://acme.atlassian.net".into(),
             }],
+            consent_site: None,
+            interactive_consent: false,
+            domain_rule: None,
+            api_tokens_enabled: true,
+            api_token_basic: None,
+            service_key: None,
+            scope_limited: false,
         }
     }
 }
@@ -264,6 +310,7 @@ fn router(shared: Arc<Shared>) -> Router {
         )
         .route(&format!("/{TENANT}/dcr/register"), post(auth::register))
         .route("/authorize", get(auth::authorize))
+        .route("/authorize/consent", get(auth::consent))
         .route("/oauth/token", post(auth::token))
         .route("/oauth/revoke", post(auth::revoke))
         .fallback(auth::not_found)

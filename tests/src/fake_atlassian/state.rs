@@ -48,7 +48,6 @@ pub(crate) struct AuthCode {
 pub(crate) struct Family {
     pub client_id: String,
     pub scope: String,
-    #[allow(dead_code)]
     pub cloud_id: String,
     pub revoked: bool,
 }

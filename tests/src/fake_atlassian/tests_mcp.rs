@@ -168,8 +168,9 @@ async fn initialize_list_and_call_tools() {
     .json()
     .await
     .unwrap();
+    // An OAuth grant is for one site: the consent granted the first (the default).
     let sites = text(&body);
-    assert_eq!(sites.as_array().unwrap().len(), 2);
+    assert_eq!(sites.as_array().unwrap().len(), 1);
     assert_eq!(sites[0]["id"], "11111111-1111-1111-1111-111111111111");
     assert_eq!(sites[0]["name"], "acme");
     assert_eq!(sites[0]["url"], "https://acme.atlassian.net");

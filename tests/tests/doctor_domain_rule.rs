@@ -1,0 +1,39 @@
+//! An org domain rule that only allows `localhost` redirects: the doctor's browserless probe of
+//! the authorization URL sees the "Your admin must authorize this redirect URL" page and fails
+//! the redirect check with a ready-to-send message asking for both 127.0.0.1 and localhost.
+
+#[path = "../src/support.rs"]
+mod support;
+#[path = "doctor_support.rs"]
+mod doctor_support;
+
+use std::sync::Arc;
+
+use doctor_support::*;
+use latchkey_core::doctor::{Status, checks};
+use latchkey_e2e::{FakeAtlassian, FakeOptions};
+use latchkey_oauth::SystemClock;
+use support::*;
+
+#[tokio::test]
+async fn a_domain_rule_is_explained_with_a_message_for_the_admin() {
+    let fake = FakeAtlassian::start(FakeOptions::default()).await.unwrap();
+    let env = Env::new();
+    let lk = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
+    lk.connect(atlassian_request(&fake)).await.expect("connect");
+    // The org admin turns on a rule that allows only `localhost`; Latchkey redirects to 127.0.0.1.
+    fake.set_options(|o| o.domain_rule = Some("localhost".into()));
+
+    let r = doctor(&lk, "atlassian").await;
+    let f = expect(&r, checks::REDIRECT, Status::Fail, &["domain rule", "http://127.0.0.1:", "admin"]);
+    let msg = f.admin_message.as_deref().expect("a message for the admin");
+    for w in ["http://127.0.0.1", "http://localhost", "Your admin must authorize this redirect URL", "Latchkey"] {
+        assert!(msg.contains(w), "{w} missing from: {msg}");
+    }
+    assert!(f.action.as_deref().unwrap().contains("organization admin"), "{f:?}");
+    // The existing sign-in still works until it expires.
+    expect(&r, checks::TOKENS, Status::Ok, &[]);
+    expect(&r, checks::TOOLS, Status::Ok, &["7 tools"]);
+    assert!(!r.passed());
+    fake.shutdown().await;
+}
