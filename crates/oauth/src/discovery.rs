@@ -217,7 +217,7 @@ pub fn check_issuer(expected: &Url, advertised: &str, policy: IssuerPolicy) -> R
         return Ok(());
     }
     if policy == IssuerPolicy::AtlassianTenantQuirk && !trim_slash(expected.path()).is_empty() && trim_slash(advertised) == trim_slash(origin_of(expected).as_str()) {
-        tracing::warn!(expected = want, advertised, "accepting Atlassian's known tenant issuer mismatch (issuer is the bare origin)");
+        tracing::info!(expected = want, advertised, "accepting Atlassian's known tenant issuer mismatch (issuer is the bare origin)");
         return Ok(());
     }
     if policy == IssuerPolicy::LegacySameOrigin && Url::parse(advertised).is_ok_and(|a| origin_of(&a) == origin_of(expected)) {
