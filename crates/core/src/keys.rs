@@ -49,8 +49,14 @@ pub struct KeyRing {
 }
 
 fn hash(key: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let d = Sha256::digest(key.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    let mut s = String::with_capacity(64);
+    for b in d {
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
+    }
+    s
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -80,17 +86,24 @@ impl KeyRing {
 
     /// All keys, from the cache when the file has not changed.
     pub fn list(&self) -> Result<Vec<LocalKey>> {
+        self.refresh_cache()?;
+        Ok(self.cache.read().map(|c| c.1.clone()).unwrap_or_default())
+    }
+
+    /// Re-reads the file if it changed since it was last read.
+    fn refresh_cache(&self) -> Result<()> {
         let stamp = self.stamp();
-        if let Ok(c) = self.cache.read() {
-            if c.0.is_some() && c.0 == stamp {
-                return Ok(c.1.clone());
-            }
+        if let Ok(c) = self.cache.read()
+            && c.0.is_some()
+            && c.0 == stamp
+        {
+            return Ok(());
         }
         let keys = self.read_file()?;
         if let Ok(mut c) = self.cache.write() {
-            *c = (stamp, keys.clone());
+            *c = (stamp, keys);
         }
-        Ok(keys)
+        Ok(())
     }
 
     fn modify<T>(&self, f: impl FnOnce(&mut Vec<LocalKey>) -> T) -> Result<T> {
@@ -102,6 +115,10 @@ impl KeyRing {
             std::fs::create_dir_all(dir).map_err(|e| storage_err(dir, e))?;
         }
         write_atomic(&self.path, &bytes)?;
+        // Our own change must be seen even if it landed within the same timestamp tick.
+        if let Ok(mut c) = self.cache.write() {
+            c.0 = None;
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -141,7 +158,9 @@ impl KeyRing {
         let Some(rest) = presented.strip_prefix("lk_") else { return Ok(None) };
         let Some((id, _)) = rest.split_once('_') else { return Ok(None) };
         let want = hash(presented);
-        Ok(self.list()?.into_iter().find(|k| k.id == id && k.connection == connection && constant_time_eq(k.sha256.as_bytes(), want.as_bytes())))
+        self.refresh_cache()?;
+        let cache = self.cache.read().map_err(|_| CoreError::Invalid("the key cache is poisoned".into()))?;
+        Ok(cache.1.iter().find(|k| k.id == id && k.connection == connection && constant_time_eq(k.sha256.as_bytes(), want.as_bytes())).cloned())
     }
 }
 

@@ -181,14 +181,15 @@ async fn checked(hop: &Hop, name: &str, rpc_id: Option<serde_json::Value>, statu
         }
         Ok(Ok(true)) => {}
     }
-    let parsed = serde_json::from_slice::<serde_json::Value>(&body).ok();
     if status.is_server_error() {
         // A server error that is itself a JSON-RPC message is relayed as it is.
+        let parsed = serde_json::from_slice::<serde_json::Value>(&body).ok();
         if !parsed.as_ref().is_some_and(|v| v.get("jsonrpc").is_some() || v.as_array().is_some()) {
             return fail(format!("the server failed with HTTP {}", status.as_u16()));
         }
         hop.engine.record_activity(name, Outcome::UpstreamError(format!("HTTP {}", status.as_u16())));
-    } else if parsed.is_none() {
+    } else if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
+        // Validated without building a tree: the bytes are relayed as they came.
         return fail("the server sent a malformed answer (not JSON)".to_owned());
     } else {
         hop.engine.record_activity(name, Outcome::Ok);
@@ -345,8 +346,12 @@ fn jsonrpc_id(body: &[u8]) -> Option<serde_json::Value> {
     if body.first() != Some(&b'{') {
         return None;
     }
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    v.get("id").cloned()
+    // Only the id is kept; the rest of the message is skipped, not built into a tree.
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: Option<serde_json::Value>,
+    }
+    serde_json::from_slice::<IdOnly>(body).ok()?.id
 }
 
 fn plain(status: StatusCode, message: &str) -> Response {
