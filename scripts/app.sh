@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Builds and runs Latchkey. Arguments go to the `latchkey` command; with none it shows status.
-#   scripts/app.sh connect atlassian     # sign in to Atlassian in your browser
-#   scripts/app.sh status
+# Builds and runs Latchkey: the tray app with no arguments; with arguments, the `latchkey`
+# command (for example `scripts/app.sh connect atlassian` or `scripts/app.sh status`).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-"$root/scripts/setup.sh" >&2
-cargo build --release --locked -q -p latchkey-cli --manifest-path "$root/Cargo.toml" >&2
-if [ $# -eq 0 ]; then set -- status; fi
-exec "$root/target/release/latchkey" "$@"
+cd "$root"
+scripts/setup.sh --app >&2
+if [ $# -gt 0 ]; then
+  cargo build --release --locked -q -p latchkey-cli >&2
+  exec target/release/latchkey "$@"
+fi
+cargo build --release --locked -q -p latchkey-cli -p latchkey-app --features latchkey-app/custom-protocol >&2
+exec target/release/latchkey-app

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: unit and integration tests of all crates (with a real Secret Service keyring
-# in a private D-Bus session), then the official MCP conformance suite's client scenarios
-# against the `latchkey` CLI, its server scenarios against server-everything directly and through
-# the gateway, and the real Claude Code CLI through the gateway. Exits non-zero on any failure.
+# in a private D-Bus session), the official MCP conformance suite's client scenarios against the
+# `latchkey` CLI and its server scenarios against server-everything directly and through the
+# gateway, the real Claude Code CLI through the gateway, the window's UI in headless Chromium,
+# and the real tray app under Xvfb. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -21,3 +22,9 @@ scripts/with-keychain.sh tests/conformance/server.sh 2>&1 | grep -v 'Failed to s
 
 echo "== Claude Code CLI (real client) through the gateway"
 scripts/with-keychain.sh tests/conformance/claude_code.sh 2>&1 | grep -v 'Failed to set fd limit'
+
+echo "== UI (window, headless Chromium with Tauri's IPC mocked)"
+ui/test.sh
+
+echo "== the real tray app under Xvfb (screenshots in target/artifacts/)"
+tests/tray/smoke.sh 2>&1 | grep -v 'Failed to set fd limit'

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use latchkey_core::Latchkey;
 use latchkey_e2e::{FakeAtlassian, FakeOptions};
-use latchkey_gateway::{Config, Gateway, Limits};
+use latchkey_gateway::{Config, Gateway};
 use latchkey_oauth::SystemClock;
 use serde_json::{Value, json};
 use support::*;

@@ -28,7 +28,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use latchkey_core::{ApiToken, AuthKind, ConnectRequest, Latchkey};
 use latchkey_e2e::{FakeAtlassian, FakeOptions};
-use latchkey_gateway::{Config, Gateway, Limits};
+use latchkey_gateway::{Config, Gateway};
 use latchkey_oauth::SystemClock;
 use serde_json::{Value, json};
 use support::*;

@@ -27,7 +27,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use latchkey_core::{AuthKind, ConnectRequest};
-use latchkey_gateway::{Config, Gateway, Limits};
+use latchkey_gateway::{Config, Gateway};
 use latchkey_oauth::SystemClock;
 use serde_json::{Value, json};
 use support::*;
