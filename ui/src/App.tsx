@@ -102,6 +102,14 @@ export function App() {
     refreshStatus();
     refreshApps();
     api.getAutostart().then(setAutostart, () => setAutostart(null));
+    // The window is created when it opens: pick up what the tray asked for before it existed.
+    api.windowState().then(
+      (ws) => {
+        if (ws?.sign_in) externalSignIn(ws.sign_in);
+        if (ws?.view) navigate(ws.view);
+      },
+      () => {},
+    );
     return () => unlisten.forEach((u) => u());
   }, []);
 

@@ -86,6 +86,8 @@ export const api = {
   restoreApp: (app: string) => unwrap(commands.restoreApp(app)),
   getAutostart: () => unwrap(commands.getAutostart()),
   setAutostart: (on: boolean) => unwrap(commands.setAutostart(on)),
+  /** What a freshly opened window should show (a view or a sign-in the tray started). */
+  windowState: () => unwrap(commands.windowState()),
 };
 
 export type Api = typeof api;

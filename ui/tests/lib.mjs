@@ -186,6 +186,9 @@ export class Backend {
     get_autostart() {
       return this.autostart;
     },
+    window_state() {
+      return { view: null, sign_in: null };
+    },
     set_autostart({ on }) {
       this.autostart = on;
       return null;

@@ -591,3 +591,14 @@ test("tray: Connect Atlassian from the tray during onboarding, and navigate to a
   await button(page, "Back to my connections").click();
   await card(page, "atlassian").waitFor(T);
 });
+
+test("tray: a window opened by the tray shows what the tray asked for before it existed", async (ctx) => {
+  const be = new Backend({ apps: appsFixture() });
+  be.on("window_state", () => ({ view: "apps", sign_in: null }));
+  const { page } = await openPage(ctx, be);
+  await heading(page, "Apps");
+  const pending = new Backend({ connections: [acme()], apps: appsFixture() });
+  pending.on("window_state", () => ({ view: null, sign_in: { name: "atlassian", phase: "waiting", report: null, error: null } }));
+  const second = await openPage(ctx, pending);
+  await heading(second.page, "Waiting for you to approve in your browser…");
+});
