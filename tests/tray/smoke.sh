@@ -28,7 +28,7 @@ if [[ "${LATCHKEY_SMOKE_INNER:-}" != 1 ]]; then
   echo "== build (latchkey-app, latchkey, fake-atlassian)"
   # Tauri embeds ui/dist (git-ignored): build the window first when it is missing.
   if [[ ! -f ui/dist/index.html ]]; then
-    (cd ui && { [[ -d node_modules ]] || npm ci --no-audit --no-fund --loglevel=error; } && npm run build) >/dev/null 2>&1 \
+    (ui/install.sh && cd ui && npm run build) >/dev/null 2>&1 \
       || { echo "could not build ui/ (npm run build)"; echo "0 passed, 1 failed"; exit 1; }
   fi
   if [[ ${APP_PROFILE:-debug} == release ]]; then
