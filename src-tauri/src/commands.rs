@@ -86,7 +86,8 @@ pub async fn apps(core: State<'_, Core>) -> Res<Vec<AppView>> {
 #[specta::specta]
 pub async fn set_app(core: State<'_, Core>, app: String, connection: String, on: bool) -> Res<Vec<AppChange>> {
     let ids = [app];
-    if on { core.engine.clients_add(&core.env, &core.bridge, &connection, &ids, false) } else { core.engine.clients_remove(&core.env, &connection, &ids) }.map_err(view)
+    if on { core.engine.clients_add(&core.env, &core.bridge, &connection, &ids, false) } else { core.engine.clients_remove(&core.env, &connection, &ids) }
+        .map_err(view)
 }
 
 #[tauri::command]

@@ -77,7 +77,12 @@ pub fn health(views: &[ConnectionView], gateway: &GatewayHealth, restored: Optio
 /// "Atlassian · acme.atlassian.net · Connected".
 pub fn line(v: &ConnectionView) -> String {
     let name = if v.preset.as_deref() == Some(v.name.as_str()) { capitalise(&v.name) } else { v.name.clone() };
-    let place = v.site.clone().or_else(|| v.account.clone()).or_else(|| v.url.split("://").nth(1).and_then(|r| r.split('/').next()).map(str::to_owned)).unwrap_or_else(|| v.url.clone());
+    let place = v
+        .site
+        .clone()
+        .or_else(|| v.account.clone())
+        .or_else(|| v.url.split("://").nth(1).and_then(|r| r.split('/').next()).map(str::to_owned))
+        .unwrap_or_else(|| v.url.clone());
     // The menu gets the short words ("Needs sign-in again"); the window shows the reason.
     let mut state = v.summary.split(':').next().unwrap_or_default().trim().to_owned();
     if state.chars().count() > 48 {
@@ -127,7 +132,13 @@ fn menu(app: &AppHandle, views: &[ConnectionView], autostart: bool) -> tauri::Re
 
 /// Builds the tray (once, in setup) and registers the notification click handler.
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
-    app.manage(TrayState { gateway: Mutex::new(GatewayHealth::Starting), restored: Mutex::new(None), notified: Mutex::new(HashSet::new()), last: Mutex::new(String::new()), rebuild: Mutex::new(()) });
+    app.manage(TrayState {
+        gateway: Mutex::new(GatewayHealth::Starting),
+        restored: Mutex::new(None),
+        notified: Mutex::new(HashSet::new()),
+        last: Mutex::new(String::new()),
+        rebuild: Mutex::new(()),
+    });
     let views = app.state::<Core>().engine.status().unwrap_or_default();
     let autostart = app.autolaunch().is_enabled().unwrap_or(false);
     let (h, words) = health(&views, &GatewayHealth::Starting, None);
@@ -190,7 +201,11 @@ fn clear_restored(app: &AppHandle) {
 
 /// Turns "Start at login" on or off and updates the check item.
 pub fn set_autostart(app: &AppHandle, on: bool) -> Result<(), tauri_plugin_autostart::Error> {
-    if on { app.autolaunch().enable()? } else { app.autolaunch().disable()? }
+    if on {
+        app.autolaunch().enable()?
+    } else {
+        app.autolaunch().disable()?
+    }
     refresh(app);
     Ok(())
 }
@@ -242,7 +257,13 @@ fn notify_reauth(app: &AppHandle, views: &[ConnectionView]) {
     let Ok(mut notified) = state.notified.lock() else { return };
     let now: HashSet<String> = views.iter().filter(|v| v.state == "needs_reauth").map(|v| v.name.clone()).collect();
     for name in now.difference(&notified) {
-        let shown = app.notification().builder().title("Latchkey: sign in again").body(format!("{name} needs you to sign in again. Click here, or choose \"Re-authenticate {name}\" in the tray menu.")).extra("reauth", name).show();
+        let shown = app
+            .notification()
+            .builder()
+            .title("Latchkey: sign in again")
+            .body(format!("{name} needs you to sign in again. Click here, or choose \"Re-authenticate {name}\" in the tray menu."))
+            .extra("reauth", name)
+            .show();
         match shown {
             Ok(()) => tracing::info!("notified: {name} needs sign-in again"),
             Err(e) => tracing::warn!("could not show a notification: {e}"),

@@ -16,7 +16,20 @@ fn committed_bindings_match_the_commands() {
 #[test]
 fn bindings_name_every_command_and_event() {
     let ts = latchkey_app::bindings().unwrap();
-    for name in ["status", "connect", "cancelSignIn", "reauth", "testConnection", "disconnect", "apps", "setApp", "restoreApp", "getAutostart", "setAutostart", "windowState"] {
+    for name in [
+        "status",
+        "connect",
+        "cancelSignIn",
+        "reauth",
+        "testConnection",
+        "disconnect",
+        "apps",
+        "setApp",
+        "restoreApp",
+        "getAutostart",
+        "setAutostart",
+        "windowState",
+    ] {
         assert!(ts.contains(&format!("{name}(")) || ts.contains(&format!("{name}:")), "missing command {name}");
     }
     for event in ["engine-event", "auth-url", "sign-in", "navigate"] {

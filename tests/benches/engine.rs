@@ -231,7 +231,10 @@ fn workspace_root() -> PathBuf {
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).map(|p| if p.is_absolute() { p } else { workspace_root().join(p) }).unwrap_or_else(|| workspace_root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { workspace_root().join(p) })
+        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
 fn latchkey_binary() -> Option<PathBuf> {
@@ -408,9 +411,11 @@ async fn run(rt: tokio::runtime::Handle) -> String {
             })
             .await
             .expect("status");
-            let base = tokio::task::spawn_blocking(move || measure_blocking(|| spawn_and_wait(Command::new("/bin/true").arg("status").env("LATCHKEY_CONFIG_DIR", &dir))))
-                .await
-                .expect("true");
+            let base = tokio::task::spawn_blocking(move || {
+                measure_blocking(|| spawn_and_wait(Command::new("/bin/true").arg("status").env("LATCHKEY_CONFIG_DIR", &dir)))
+            })
+            .await
+            .expect("true");
             let profile = bin.parent().and_then(|p| p.file_name()).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             rows.push(Row {
                 what: format!("`latchkey status`, 3 connections, cold process ({profile} build)"),
@@ -423,15 +428,22 @@ async fn run(rt: tokio::runtime::Handle) -> String {
                 notes.push("`latchkey status` ran the debug build: run `cargo build --release -p latchkey-cli` first for meaningful figures.".into());
             }
         }
-        None => notes.push("`latchkey status`: skipped, no latchkey binary in target/release or target/debug (run `cargo build --release -p latchkey-cli`).".into()),
+        None => {
+            notes.push("`latchkey status`: skipped, no latchkey binary in target/release or target/debug (run `cargo build --release -p latchkey-cli`).".into())
+        }
     }
 
     let f = failures.load(Ordering::Relaxed);
     if f > 0 {
         notes.push(format!("The headless browser saw {f} failed authorization round trips."));
     }
-    notes.push(format!("Requests per connect: {connect_requests} (of which the sign-in flow: {flow_requests}); all against the fake on 127.0.0.1. Config dirs are under {}.", std::env::temp_dir().display()));
-    notes.push(format!("{WARMUP} warm-ups, then up to {ITERATIONS} iterations per row. Ratios are engine / baseline; targets are the issue's and are shown for reference only."));
+    notes.push(format!(
+        "Requests per connect: {connect_requests} (of which the sign-in flow: {flow_requests}); all against the fake on 127.0.0.1. Config dirs are under {}.",
+        std::env::temp_dir().display()
+    ));
+    notes.push(format!(
+        "{WARMUP} warm-ups, then up to {ITERATIONS} iterations per row. Ratios are engine / baseline; targets are the issue's and are shown for reference only."
+    ));
     env_owned.fake.shutdown().await;
     table(&rows, &notes)
 }
@@ -454,7 +466,12 @@ async fn measure_refresh(engine: &Latchkey, name: &str) -> Samples {
 
 impl Env {
     async fn round_trips_post(&self, client: &reqwest::Client) {
-        let resp = client.post(self.token_url()).form(&[("grant_type", "refresh_token"), ("refresh_token", "bogus"), ("client_id", "bogus")]).send().await.expect("baseline request");
+        let resp = client
+            .post(self.token_url())
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", "bogus"), ("client_id", "bogus")])
+            .send()
+            .await
+            .expect("baseline request");
         let _ = resp.bytes().await.expect("baseline body");
     }
 }

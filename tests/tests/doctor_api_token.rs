@@ -2,10 +2,10 @@
 //! fails the api_token check with a message for the org admin; when enabled it passes; an
 //! unscoped (classic) token that sees only the two account tools is named as the cause.
 
-#[path = "../src/support.rs"]
-mod support;
 #[path = "doctor_support.rs"]
 mod doctor_support;
+#[path = "../src/support.rs"]
+mod support;
 
 use std::sync::Arc;
 
@@ -17,7 +17,11 @@ use latchkey_oauth::SystemClock;
 use support::*;
 
 fn token_request(fake: &FakeAtlassian) -> ConnectRequest {
-    ConnectRequest { api_token: Some(ApiToken::Personal { email: "jane@acme.test".into(), token: "tok-123".into() }), site: Some("acme.atlassian.net".into()), ..atlassian_request(fake) }
+    ConnectRequest {
+        api_token: Some(ApiToken::Personal { email: "jane@acme.test".into(), token: "tok-123".into() }),
+        site: Some("acme.atlassian.net".into()),
+        ..atlassian_request(fake)
+    }
 }
 
 #[tokio::test]

@@ -3,13 +3,13 @@
 //! entry and the gateway), the JSON form carries the same, and the CLI rendering marks each line.
 //! Also: the site picked on the consent screen is the one the doctor reports.
 
-#[path = "../src/support.rs"]
-mod support;
-#[path = "doctor_support.rs"]
-mod doctor_support;
 #[path = "../../crates/cli/src/doctor.rs"]
 #[allow(dead_code)]
 mod cli_doctor;
+#[path = "doctor_support.rs"]
+mod doctor_support;
+#[path = "../src/support.rs"]
+mod support;
 
 use std::sync::Arc;
 
@@ -39,7 +39,22 @@ async fn a_healthy_connection_passes_every_check() {
     let r = doctor_in(&lk, "atlassian", &apps).await;
     all_ok(&r);
     let order: Vec<&str> = r.findings.iter().map(|f| f.check).collect();
-    assert_eq!(order, [checks::NETWORK, checks::DISCOVERY, checks::REGISTRATION, checks::REDIRECT, checks::CONSENT, checks::TOKENS, checks::TOOLS, checks::CLIENTS, checks::GATEWAY], "{}", show(&r));
+    assert_eq!(
+        order,
+        [
+            checks::NETWORK,
+            checks::DISCOVERY,
+            checks::REGISTRATION,
+            checks::REDIRECT,
+            checks::CONSENT,
+            checks::TOKENS,
+            checks::TOOLS,
+            checks::CLIENTS,
+            checks::GATEWAY
+        ],
+        "{}",
+        show(&r)
+    );
     expect(&r, checks::NETWORK, Status::Ok, &["reached 127.0.0.1", "asks for a sign-in"]);
     expect(&r, checks::DISCOVERY, Status::Ok, &[&fake.issuer()]);
     expect(&r, checks::REDIRECT, Status::Ok, &["accepts the redirect url"]);

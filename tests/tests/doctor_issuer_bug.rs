@@ -2,10 +2,10 @@
 //! accepted and reported as a warning that explains it; with a plain URL (strict issuer
 //! checking) discovery fails and the action points at the preset.
 
-#[path = "../src/support.rs"]
-mod support;
 #[path = "doctor_support.rs"]
 mod doctor_support;
+#[path = "../src/support.rs"]
+mod support;
 
 use std::sync::Arc;
 

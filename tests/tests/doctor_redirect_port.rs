@@ -3,10 +3,10 @@
 //! the redirect check, and the next sign-in registers again (the doctor sets the stale port
 //! aside). A redirect port another program holds is a warning with what to do.
 
-#[path = "../src/support.rs"]
-mod support;
 #[path = "doctor_support.rs"]
 mod doctor_support;
+#[path = "../src/support.rs"]
+mod support;
 
 use std::sync::Arc;
 

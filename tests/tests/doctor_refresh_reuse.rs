@@ -2,10 +2,10 @@
 //! comes back after the reuse grace): the doctor tries one refresh, the server refuses it and
 //! revokes the family, and the tokens check fails with "sign in again".
 
-#[path = "../src/support.rs"]
-mod support;
 #[path = "doctor_support.rs"]
 mod doctor_support;
+#[path = "../src/support.rs"]
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,10 +2,10 @@
 //! Confluence scope names the missing scopes and says to re-authenticate and approve them; a
 //! grant that has them but still sees two tools points at product access.
 
-#[path = "../src/support.rs"]
-mod support;
 #[path = "doctor_support.rs"]
 mod doctor_support;
+#[path = "../src/support.rs"]
+mod support;
 
 use std::sync::Arc;
 
@@ -27,7 +27,12 @@ async fn a_grant_without_product_scopes_names_the_missing_scopes() {
     let r = doctor(&lk, "atlassian").await;
     expect(&r, checks::CONSENT, Status::Ok, &[]);
     expect(&r, checks::TOKENS, Status::Ok, &[]);
-    let f = expect(&r, checks::TOOLS, Status::Warn, &["only 2 tools", "no jira or confluence", "read:jira:agent-interface", "read:confluence:agent-interface", "granted: read:me offline_access"]);
+    let f = expect(
+        &r,
+        checks::TOOLS,
+        Status::Warn,
+        &["only 2 tools", "no jira or confluence", "read:jira:agent-interface", "read:confluence:agent-interface", "granted: read:me offline_access"],
+    );
     let action = f.action.as_deref().unwrap();
     assert!(action.contains("Re-authenticate") && action.contains("approve Jira and Confluence"), "{action}");
     fake.shutdown().await;

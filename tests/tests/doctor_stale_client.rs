@@ -2,10 +2,10 @@
 //! whose action is `latchkey clients add`; a gateway that is not running is a warning whose
 //! action is to start it.
 
-#[path = "../src/support.rs"]
-mod support;
 #[path = "doctor_support.rs"]
 mod doctor_support;
+#[path = "../src/support.rs"]
+mod support;
 
 use std::sync::Arc;
 

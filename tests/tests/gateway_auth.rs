@@ -42,7 +42,12 @@ struct Client {
 
 impl Client {
     fn new(gateway: &Gateway, name: &str, key: &str) -> Self {
-        Client { http: reqwest::Client::builder().no_proxy().build().unwrap(), url: format!("http://{}/mcp/{name}", gateway.addr), key: key.to_owned(), session: None }
+        Client {
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+            url: format!("http://{}/mcp/{name}", gateway.addr),
+            key: key.to_owned(),
+            session: None,
+        }
     }
 
     /// POSTs one JSON-RPC message; returns status, headers and the JSON body (Null when empty).
@@ -64,7 +69,11 @@ impl Client {
         }
         let bytes = resp.bytes().await.unwrap();
         // Not JSON (a relayed plain-text upstream answer): the text as a JSON string.
-        let v = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())) };
+        let v = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
         (status, headers, v)
     }
 
@@ -150,7 +159,15 @@ async fn a_revoked_grant_tells_the_client_to_sign_in_again() {
 
     // The user revoked the app at the server: the refresh token (and its family) is dead.
     let (_, refresh) = stored_tokens(&env.store, "atlassian").unwrap();
-    let revoked = reqwest::Client::builder().no_proxy().build().unwrap().post(format!("{}/oauth/revoke", fake.origin())).form(&[("token", refresh.unwrap())]).send().await.unwrap();
+    let revoked = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("{}/oauth/revoke", fake.origin()))
+        .form(&[("token", refresh.unwrap())])
+        .send()
+        .await
+        .unwrap();
     assert!(revoked.status().is_success());
 
     let (status, headers, v) = c.rpc(json!({"jsonrpc": "2.0", "id": "call-9", "method": "tools/list"})).await;
@@ -201,7 +218,12 @@ async fn custom(State(up): State<Arc<Custom>>, headers: HeaderMap, body: Bytes) 
         "initialize" => json!({"protocolVersion": "2025-06-18", "capabilities": {"tools": {}}, "serverInfo": {"name": "custom", "version": "1"}}),
         "tools/list" => json!({"tools": [{"name": "write", "inputSchema": {"type": "object"}}]}),
         "tools/call" if up.step_up_on_call => {
-            return (StatusCode::FORBIDDEN, [(header::WWW_AUTHENTICATE, r#"Bearer error="insufficient_scope", scope="write:things admin""#)], "more scope needed").into_response();
+            return (
+                StatusCode::FORBIDDEN,
+                [(header::WWW_AUTHENTICATE, r#"Bearer error="insufficient_scope", scope="write:things admin""#)],
+                "more scope needed",
+            )
+                .into_response();
         }
         "tools/call" => json!({"content": [{"type": "text", "text": "ok"}], "isError": false}),
         _ => json!({}),
@@ -244,10 +266,22 @@ async fn an_api_token_is_injected_and_a_refused_one_needs_reauth() {
     let url = custom_upstream(up.clone()).await;
     let env = Env::new();
     let lk = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
-    lk.connect(ConnectRequest { target: url.clone(), name: Some("svc".into()), api_token: Some(ApiToken::ServiceKey("svc-key-123".to_owned().into())), ..Default::default() }).await.expect("connect with a service key");
-    lk.connect(ConnectRequest { target: url.clone(), name: Some("personal".into()), api_token: Some(ApiToken::Personal { email: "jane@acme.test".into(), token: "personal-tok".to_owned().into() }), ..Default::default() })
-        .await
-        .expect("connect with a personal token");
+    lk.connect(ConnectRequest {
+        target: url.clone(),
+        name: Some("svc".into()),
+        api_token: Some(ApiToken::ServiceKey("svc-key-123".to_owned().into())),
+        ..Default::default()
+    })
+    .await
+    .expect("connect with a service key");
+    lk.connect(ConnectRequest {
+        target: url.clone(),
+        name: Some("personal".into()),
+        api_token: Some(ApiToken::Personal { email: "jane@acme.test".into(), token: "personal-tok".to_owned().into() }),
+        ..Default::default()
+    })
+    .await
+    .expect("connect with a personal token");
     assert_eq!(lk.connection("svc").unwrap().auth, AuthKind::ApiTokenBearer);
     assert_eq!(lk.connection("personal").unwrap().auth, AuthKind::ApiTokenBasic);
     let (_, svc_key) = lk.issue_local_key("svc", "e2e").unwrap();

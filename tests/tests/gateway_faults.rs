@@ -78,8 +78,12 @@ async fn upstream(uri: Uri, body: Bytes) -> Response {
             }));
             (StatusCode::OK, [(header::CONTENT_TYPE, "text/event-stream")], Body::from_stream(stream)).into_response()
         }
-        "/fivexx" => (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/html")], "<html><body>Internal Server Error</body></html>").into_response(),
-        "/malformed" => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"jsonrpc\": \"2.0\", \"id\": <oops> this is not json").into_response(),
+        "/fivexx" => {
+            (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/html")], "<html><body>Internal Server Error</body></html>").into_response()
+        }
+        "/malformed" => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"jsonrpc\": \"2.0\", \"id\": <oops> this is not json").into_response()
+        }
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -144,7 +148,9 @@ async fn call(w: &World, mode: Mode, id: Value) -> Got {
             match chunk {
                 Ok(b) => {
                     text.push_str(&String::from_utf8_lossy(&b));
-                    if text.contains("\n\n") && let Some(crash) = RESETS.lock().unwrap().remove(&id.to_string()) {
+                    if text.contains("\n\n")
+                        && let Some(crash) = RESETS.lock().unwrap().remove(&id.to_string())
+                    {
                         let _ = crash.send(());
                     }
                 }
@@ -158,7 +164,8 @@ async fn call(w: &World, mode: Mode, id: Value) -> Got {
         return Got::Stream { events, broken };
     }
     let bytes = resp.bytes().await.expect("a whole body");
-    let v = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{mode:?}: the client got a body it cannot parse ({e}): {}", String::from_utf8_lossy(&bytes)));
+    let v =
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{mode:?}: the client got a body it cannot parse ({e}): {}", String::from_utf8_lossy(&bytes)));
     Got::Json(status, v)
 }
 

@@ -91,10 +91,15 @@ async fn upstream(State(up): State<Shared>, method: Method, uri: Uri, headers: H
             let Some(id) = msg.get("id").cloned() else { return StatusCode::ACCEPTED.into_response() };
             let m = msg["method"].as_str().unwrap_or_default();
             let result = match m {
-                "initialize" => json!({"protocolVersion": msg["params"]["protocolVersion"].as_str().unwrap_or("2025-06-18"), "capabilities": {"tools": {}}, "serverInfo": {"name": "passthrough-upstream", "version": "1"}}),
+                "initialize" => {
+                    json!({"protocolVersion": msg["params"]["protocolVersion"].as_str().unwrap_or("2025-06-18"), "capabilities": {"tools": {}}, "serverInfo": {"name": "passthrough-upstream", "version": "1"}})
+                }
                 "tools/list" => json!({"tools": [{"name": "echo", "inputSchema": {"type": "object"}}]}),
                 "stream/test" => {
-                    let first = format!("event: message\nid: 1\ndata: {}\n\n", json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progress": 1}}));
+                    let first = format!(
+                        "event: message\nid: 1\ndata: {}\n\n",
+                        json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progress": 1}})
+                    );
                     let second = format!("event: message\nid: 2\ndata: {}\n\n", json!({"jsonrpc": "2.0", "id": id, "result": {"done": true}}));
                     let mut resp = (StatusCode::OK, [(header::CONTENT_TYPE, SSE)], sse_two_events(up.clone(), first, second)).into_response();
                     echo_mcp_headers(&headers, &mut resp);
@@ -123,7 +128,8 @@ async fn upstream(State(up): State<Shared>, method: Method, uri: Uri, headers: H
         }
         // Legacy HTTP+SSE (2024-11-05): the endpoint event, then the stream stays open.
         ("GET", "/sse") => {
-            let stream = futures::stream::once(async { Ok::<_, Infallible>(Bytes::from_static(b"event: endpoint\ndata: /messages?sessionId=1\n\n")) }).chain(futures::stream::pending());
+            let stream = futures::stream::once(async { Ok::<_, Infallible>(Bytes::from_static(b"event: endpoint\ndata: /messages?sessionId=1\n\n")) })
+                .chain(futures::stream::pending());
             (StatusCode::OK, [(header::CONTENT_TYPE, SSE)], Body::from_stream(stream)).into_response()
         }
         ("POST", "/messages") => (StatusCode::ACCEPTED, "Accepted").into_response(),
@@ -146,7 +152,10 @@ async fn world() -> World {
     let origin = serve(Router::new().fallback(upstream).with_state(up.clone())).await;
     let env = Env::new();
     let lk = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
-    let report = lk.connect(ConnectRequest { target: format!("{origin}/mcp"), name: Some("up".into()), ..Default::default() }).await.expect("connect to the open upstream");
+    let report = lk
+        .connect(ConnectRequest { target: format!("{origin}/mcp"), name: Some("up".into()), ..Default::default() })
+        .await
+        .expect("connect to the open upstream");
     assert_eq!(report.server.as_deref(), Some("passthrough-upstream"));
     assert_eq!(lk.connection("up").unwrap().auth, AuthKind::None);
     lk.resolve(&format!("{origin}/sse"), Some("legacy"), None, &Default::default()).unwrap();
@@ -177,7 +186,11 @@ async fn read_event(stream: &mut (impl futures::Stream<Item = reqwest::Result<By
             buf.drain(..end + 2);
             return event;
         }
-        let chunk = tokio::time::timeout(Duration::from_secs(20), stream.next()).await.expect("an event arrives").expect("the stream is open").expect("no stream error");
+        let chunk = tokio::time::timeout(Duration::from_secs(20), stream.next())
+            .await
+            .expect("an event arrives")
+            .expect("the stream is open")
+            .expect("no stream error");
         buf.push_str(&String::from_utf8_lossy(&chunk));
     }
 }
@@ -196,7 +209,13 @@ async fn json_post_passes_every_mcp_header_both_ways_and_no_client_credential() 
     let url = format!("{}/mcp/up", w.base);
     // The local key once as X-Latchkey-Key, once as the client's own Authorization.
     for (i, (kh, kv)) in [("x-latchkey-key", w.key.clone()), ("authorization", format!("Bearer {}", w.key))].into_iter().enumerate() {
-        let mut req = w.client.post(&url).header(kh, kv).header("content-type", "application/json").header("accept", "application/json, text/event-stream").header("mcp-session-id", "sess-1");
+        let mut req = w
+            .client
+            .post(&url)
+            .header(kh, kv)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-session-id", "sess-1");
         for (k, v) in MCP_HEADERS {
             req = req.header(k, v);
         }
@@ -291,7 +310,15 @@ async fn get_streams_with_last_event_id_and_delete_ends_the_session() {
     assert_eq!(get.headers["last-event-id"], "41");
     assert_eq!(get.headers["mcp-session-id"], "sess-1");
 
-    let resp = w.client.delete(&url).header("x-latchkey-key", &w.key).header("mcp-session-id", "sess-1").header("mcp-protocol-version", "2025-11-25").send().await.unwrap();
+    let resp = w
+        .client
+        .delete(&url)
+        .header("x-latchkey-key", &w.key)
+        .header("mcp-session-id", "sess-1")
+        .header("mcp-protocol-version", "2025-11-25")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let del = seen(&w).into_iter().find(|s| s.method == Method::DELETE).expect("DELETE forwarded");
     assert_eq!(del.uri, "/mcp");

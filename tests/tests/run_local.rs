@@ -46,7 +46,11 @@ async fn fake_jira() -> String {
 
 fn cli(home: &Path) -> Command {
     let mut c = Command::new(latchkey());
-    c.env("HOME", home).env("LATCHKEY_CONFIG_DIR", home.join(".config/latchkey")).env("PATH", "/usr/bin:/bin").env_remove("XDG_CONFIG_HOME").env_remove("LATCHKEY_API_TOKEN");
+    c.env("HOME", home)
+        .env("LATCHKEY_CONFIG_DIR", home.join(".config/latchkey"))
+        .env("PATH", "/usr/bin:/bin")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("LATCHKEY_API_TOKEN");
     c
 }
 
@@ -117,7 +121,11 @@ async fn any_stdio_server_gets_its_secret_through_run() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     let name = format!("local-{}", std::process::id());
-    let out = cli(h).args(["add-local", &name, "--env", "MODE=demo", "--secret-env", "API_KEY", "--", "sh", "-c", "printf '%s/%s' \"$MODE\" \"$API_KEY\""]).env("LATCHKEY_SECRET_API_KEY", "s3cr3t-value").output().unwrap();
+    let out = cli(h)
+        .args(["add-local", &name, "--env", "MODE=demo", "--secret-env", "API_KEY", "--", "sh", "-c", "printf '%s/%s' \"$MODE\" \"$API_KEY\""])
+        .env("LATCHKEY_SECRET_API_KEY", "s3cr3t-value")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = cli(h).args(["run", &name]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

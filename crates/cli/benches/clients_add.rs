@@ -25,7 +25,19 @@ fn binary() -> PathBuf {
 fn home() -> tempfile::TempDir {
     let home = tempfile::tempdir().expect("temp dir");
     let h = home.path();
-    for d in [".cursor", ".codeium/windsurf", ".config/zed", ".config/Code/User/globalStorage/saoudrizwan.claude-dev/settings", ".gemini", ".codex", ".config/goose", ".continue", ".lmstudio", ".config/Claude", ".claude"] {
+    for d in [
+        ".cursor",
+        ".codeium/windsurf",
+        ".config/zed",
+        ".config/Code/User/globalStorage/saoudrizwan.claude-dev/settings",
+        ".gemini",
+        ".codex",
+        ".config/goose",
+        ".continue",
+        ".lmstudio",
+        ".config/Claude",
+        ".claude",
+    ] {
         std::fs::create_dir_all(h.join(d)).expect("app dir");
     }
     std::fs::write(h.join(".config/zed/settings.json"), "// Zed\n{\n  \"theme\": \"One Dark\",\n}\n").expect("zed");
@@ -52,7 +64,13 @@ fn time(mut cmd: Command) -> Duration {
 fn add(bin: &Path, home: &Path, config: &Path) -> Command {
     let mut c = Command::new(bin);
     // PATH without client CLIs: every app is set up by editing its file.
-    c.args(["clients", "add", "atlassian"]).env("HOME", home).env("LATCHKEY_CONFIG_DIR", config).env("PATH", "/nonexistent").env_remove("XDG_CONFIG_HOME").env_remove("CODEX_HOME").env_remove("CLAUDE_CONFIG_DIR");
+    c.args(["clients", "add", "atlassian"])
+        .env("HOME", home)
+        .env("LATCHKEY_CONFIG_DIR", config)
+        .env("PATH", "/nonexistent")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("CODEX_HOME")
+        .env_remove("CLAUDE_CONFIG_DIR");
     c
 }
 
@@ -68,7 +86,10 @@ fn main() {
     for i in 0..ITERATIONS + 3 {
         let (h, c) = (home(), config_dir());
         let t1 = time(add(&bin, h.path(), c.path()));
-        let written = ["/.cursor/mcp.json", "/.claude.json", "/.lmstudio/mcp.json", "/.continue/config.yaml", "/.codex/config.toml"].iter().filter(|f| Path::new(&format!("{}{f}", h.path().display())).exists()).count();
+        let written = ["/.cursor/mcp.json", "/.claude.json", "/.lmstudio/mcp.json", "/.continue/config.yaml", "/.codex/config.toml"]
+            .iter()
+            .filter(|f| Path::new(&format!("{}{f}", h.path().display())).exists())
+            .count();
         assert_eq!(written, 5, "the apps' files were written");
         let t2 = time(add(&bin, h.path(), c.path()));
         let t0 = time(Command::new("/bin/true"));
@@ -79,10 +100,17 @@ fn main() {
         }
     }
     let (b50, b90) = stats(base);
-    let rows = [("`clients add atlassian`, 12 apps, first run (12 files written)", stats(first)), ("`clients add atlassian`, 12 apps, already set up (no writes)", stats(again))];
+    let rows = [
+        ("`clients add atlassian`, 12 apps, first run (12 files written)", stats(first)),
+        ("`clients add atlassian`, 12 apps, already set up (no writes)", stats(again)),
+    ];
     let mut table = String::from("| what | median ms | p90 ms | baseline: spawn /bin/true (median) | ratio | target |\n|---|---:|---:|---:|---:|---|\n");
     for (what, (m, p)) in rows {
-        table.push_str(&format!("| {what} | {m:.2} | {p:.2} | {b50:.2} (p90 {b90:.2}) | {:.1}x | < 50 ms, {} |\n", m / b50, if m < 50.0 { "met" } else { "not met" }));
+        table.push_str(&format!(
+            "| {what} | {m:.2} | {p:.2} | {b50:.2} (p90 {b90:.2}) | {:.1}x | < 50 ms, {} |\n",
+            m / b50,
+            if m < 50.0 { "met" } else { "not met" }
+        ));
     }
     print!("{table}");
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-clients.md");

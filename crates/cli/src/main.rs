@@ -212,7 +212,11 @@ fn engine() -> Result<Latchkey, CoreError> {
         store: Arc::new(store),
         opener: Arc::new(SystemOpener),
         clock: Arc::new(SystemClock),
-        flow_timeout: std::env::var("LATCHKEY_FLOW_TIMEOUT_SECS").ok().and_then(|s| s.parse().ok()).map(std::time::Duration::from_secs).unwrap_or(DEFAULT_TIMEOUT),
+        flow_timeout: std::env::var("LATCHKEY_FLOW_TIMEOUT_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .map(std::time::Duration::from_secs)
+            .unwrap_or(DEFAULT_TIMEOUT),
         on_auth_url: Some(Arc::new(|url: &str| eprintln!("Opening your browser to sign in. If it does not open, visit:\n  {url}"))),
     })
 }
@@ -273,9 +277,12 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
         Command::Connect { target, name, url, confluence_url, .. } if target == latchkey_core::local::DC_PRESET => {
             let run = async {
                 require_keychain()?;
-                eprintln!("Rovo MCP is Cloud only; for Server/Data Center Latchkey runs the open-source mcp-atlassian locally with your personal access token(s).");
+                eprintln!(
+                    "Rovo MCP is Cloud only; for Server/Data Center Latchkey runs the open-source mcp-atlassian locally with your personal access token(s)."
+                );
                 let jira_token = if url.is_some() { Some(read_secret("LATCHKEY_API_TOKEN", "Jira personal access token")?) } else { None };
-                let confluence_token = if confluence_url.is_some() { Some(read_secret("LATCHKEY_CONFLUENCE_TOKEN", "Confluence personal access token")?) } else { None };
+                let confluence_token =
+                    if confluence_url.is_some() { Some(read_secret("LATCHKEY_CONFLUENCE_TOKEN", "Confluence personal access token")?) } else { None };
                 let dc = latchkey_core::local::DataCenter { name, jira_url: url, jira_token, confluence_url, confluence_token, command: None };
                 engine()?.connect_atlassian_dc(dc).await
             };
@@ -349,7 +356,9 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
             let engine = engine().map_err(plain)?;
             engine.connection(&connection).map_err(plain)?;
             let dir = Paths::from_env().map_err(plain)?.config_dir;
-            latchkey_gateway::bridge::run(engine, &connection, key, &dir, tokio::io::stdin(), tokio::io::stdout()).await.map_err(|e| plain(CoreError::Invalid(e.to_string())))
+            latchkey_gateway::bridge::run(engine, &connection, key, &dir, tokio::io::stdin(), tokio::io::stdout())
+                .await
+                .map_err(|e| plain(CoreError::Invalid(e.to_string())))
         }
         Command::Key { action } => {
             let engine = engine().map_err(plain)?;
@@ -386,14 +395,19 @@ async fn run(cmd: Command) -> Result<(), (CoreError, bool)> {
         }
         Command::DefaultSite { connection, switch } => {
             engine().and_then(|e| e.set_pinned_site(&connection, switch == "on")).map_err(plain)?;
-            println!("{}", if switch == "on" { "Tool calls without a cloudId now go to this connection's site." } else { "Tool calls must name their cloudId again." });
+            println!(
+                "{}",
+                if switch == "on" { "Tool calls without a cloudId now go to this connection's site." } else { "Tool calls must name their cloudId again." }
+            );
             Ok(())
         }
         Command::Keyless { connection, switch } => {
             let on = switch == "on";
             engine().and_then(|e| e.set_keyless(&connection, on)).map_err(plain)?;
             if on {
-                println!("Apps can now use `{connection}` through the gateway without a key. Any program on this computer can then use it; turn it off again with `latchkey keyless {connection} off`.");
+                println!(
+                    "Apps can now use `{connection}` through the gateway without a key. Any program on this computer can then use it; turn it off again with `latchkey keyless {connection} off`."
+                );
             } else {
                 println!("Apps need their key again to use `{connection}`.");
             }
@@ -531,7 +545,14 @@ fn clients(action: Option<ClientsAction>, json: bool) -> Result<(), CoreError> {
         Some(ClientsAction::Remove { connection, clients }) => print_changes(engine.clients_remove(&env, &connection, &clients)?, "removed"),
         Some(ClientsAction::KeepSetUp { switch }) => {
             engine.set_keep_configured(switch == "on")?;
-            println!("{}", if switch == "on" { "Latchkey will put its entries back when an app removes them." } else { "Latchkey will no longer put entries back when an app removes them." });
+            println!(
+                "{}",
+                if switch == "on" {
+                    "Latchkey will put its entries back when an app removes them."
+                } else {
+                    "Latchkey will no longer put entries back when an app removes them."
+                }
+            );
         }
         Some(ClientsAction::Restore { client }) => {
             for p in engine.clients_restore(&env, &client)? {
@@ -593,7 +614,8 @@ fn main() -> ExitCode {
         .init();
     // The gateway serves many apps at once: give it every core. Other commands are short and
     // mostly wait on I/O, so one thread starts faster and uses less memory.
-    let mut builder = if matches!(cli.command, Command::Serve { .. }) { tokio::runtime::Builder::new_multi_thread() } else { tokio::runtime::Builder::new_current_thread() };
+    let mut builder =
+        if matches!(cli.command, Command::Serve { .. }) { tokio::runtime::Builder::new_multi_thread() } else { tokio::runtime::Builder::new_current_thread() };
     let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

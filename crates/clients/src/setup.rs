@@ -129,7 +129,15 @@ pub struct Changed {
 
 /// Adds or updates our entry in every file of `app`. `issue_key` is called at most once, and
 /// only when some file must change.
-pub fn add(app: &App, env: &Env, expected: &Expected<'_>, force: bool, key_ok: &dyn Fn(&str) -> bool, issue_key: &mut dyn FnMut() -> Result<String, ClientsError>, now_ms: u128) -> Result<Changed, ClientsError> {
+pub fn add(
+    app: &App,
+    env: &Env,
+    expected: &Expected<'_>,
+    force: bool,
+    key_ok: &dyn Fn(&str) -> bool,
+    issue_key: &mut dyn FnMut() -> Result<String, ClientsError>,
+    now_ms: u128,
+) -> Result<Changed, ClientsError> {
     // First pass: parse everything and decide, so a bad file stops the run before any write.
     let mut plans = Vec::new();
     for path in (app.config_paths)(env) {
@@ -174,7 +182,14 @@ pub fn add(app: &App, env: &Env, expected: &Expected<'_>, force: bool, key_ok: &
 
 /// Lets the app's own CLI write the entry; `None` if it did not end up in the file (then the
 /// caller edits the file itself).
-fn add_via_cli(app: &App, program: &Path, plans: &[(PathBuf, String, EntryState)], name: &str, entry: &Value, now_ms: u128) -> Result<Option<Changed>, ClientsError> {
+fn add_via_cli(
+    app: &App,
+    program: &Path,
+    plans: &[(PathBuf, String, EntryState)],
+    name: &str,
+    entry: &Value,
+    now_ms: u128,
+) -> Result<Option<Changed>, ClientsError> {
     let Some(cli) = app.cli else { return Ok(None) };
     let mut changed = Changed::default();
     for (real, _, _) in plans {

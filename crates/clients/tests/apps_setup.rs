@@ -12,7 +12,16 @@ const KEY: &str = "lk_0123456789ab_TESTKEYTESTKEYTESTKEYTESTKEYTESTKEYTESTKE";
 const URL: &str = "http://127.0.0.1:47219/mcp/atlassian";
 
 fn env(home: &Path) -> Env {
-    Env { os: Os::Linux, home: home.to_path_buf(), appdata: None, localappdata: None, xdg_config_home: None, codex_home: None, claude_config_dir: None, path: None }
+    Env {
+        os: Os::Linux,
+        home: home.to_path_buf(),
+        appdata: None,
+        localappdata: None,
+        xdg_config_home: None,
+        codex_home: None,
+        claude_config_dir: None,
+        path: None,
+    }
 }
 
 fn expected() -> Expected<'static> {
@@ -56,13 +65,25 @@ fn fresh_file_per_app() {
 /// A realistic existing file per format, with comments, other servers and unknown keys.
 fn existing(id: &str) -> &'static str {
     match id {
-        "vscode" => "// VS Code MCP servers\n{\n\t\"inputs\": [],\n\t\"servers\": {\n\t\t\"github\": { \"type\": \"http\", \"url\": \"https://api.githubcopilot.com/mcp/\" }, // work\n\t},\n}\n",
-        "zed" => "// Zed settings\n{\n  \"theme\": \"One Dark\",\n  \"context_servers\": {\n    \"local\": { \"command\": \"my-server\", \"args\": [] },\n  },\n  \"vim_mode\": true, // yes\n}\n",
-        "gemini" => "{\n  // Gemini\n  \"theme\": \"Default\",\n  \"mcpServers\": {\n    \"files\": { \"command\": \"npx\", \"args\": [\"-y\", \"fs\"] }\n  }\n}\n",
-        "codex" => "# Codex settings\nmodel = \"o3\" # default model\n\n[mcp_servers.docs]\ncommand = \"docs-mcp\" # local docs\n\n[profiles.fast]\nmodel = \"o4-mini\"\n",
+        "vscode" => {
+            "// VS Code MCP servers\n{\n\t\"inputs\": [],\n\t\"servers\": {\n\t\t\"github\": { \"type\": \"http\", \"url\": \"https://api.githubcopilot.com/mcp/\" }, // work\n\t},\n}\n"
+        }
+        "zed" => {
+            "// Zed settings\n{\n  \"theme\": \"One Dark\",\n  \"context_servers\": {\n    \"local\": { \"command\": \"my-server\", \"args\": [] },\n  },\n  \"vim_mode\": true, // yes\n}\n"
+        }
+        "gemini" => {
+            "{\n  // Gemini\n  \"theme\": \"Default\",\n  \"mcpServers\": {\n    \"files\": { \"command\": \"npx\", \"args\": [\"-y\", \"fs\"] }\n  }\n}\n"
+        }
+        "codex" => {
+            "# Codex settings\nmodel = \"o3\" # default model\n\n[mcp_servers.docs]\ncommand = \"docs-mcp\" # local docs\n\n[profiles.fast]\nmodel = \"o4-mini\"\n"
+        }
         "goose" => "# Goose\nGOOSE_PROVIDER: openai\nextensions:\n  developer:\n    enabled: true # builtin\n    name: developer\n    type: builtin\n",
-        "continue" => "# Continue config\nname: My Assistant\nmcpServers:\n  - name: sqlite # local db\n    command: uvx\n    args: [mcp-server-sqlite]\nmodels: []\n",
-        _ => "{\n  \"globalShortcut\": \"Ctrl+Space\",\n  \"mcpServers\": {\n    \"filesystem\": {\n      \"command\": \"npx\",\n      \"args\": [\"-y\", \"@modelcontextprotocol/server-filesystem\", \"/home/jane\"]\n    }\n  },\n  \"ünïcode\": \"✓\"\n}\n",
+        "continue" => {
+            "# Continue config\nname: My Assistant\nmcpServers:\n  - name: sqlite # local db\n    command: uvx\n    args: [mcp-server-sqlite]\nmodels: []\n"
+        }
+        _ => {
+            "{\n  \"globalShortcut\": \"Ctrl+Space\",\n  \"mcpServers\": {\n    \"filesystem\": {\n      \"command\": \"npx\",\n      \"args\": [\"-y\", \"@modelcontextprotocol/server-filesystem\", \"/home/jane\"]\n    }\n  },\n  \"ünïcode\": \"✓\"\n}\n"
+        }
     }
 }
 
@@ -108,7 +129,13 @@ fn an_entry_we_did_not_write_needs_force() {
 
 #[test]
 fn malformed_files_are_reported_and_left_byte_for_byte() {
-    let cases = [("cursor", "{ \"mcpServers\": { oops }\n"), ("vscode", "{ \"servers\": { \"a\": [1, 2 }\n"), ("codex", "[mcp_servers\nurl = 1\n"), ("goose", "extensions:\n  a: [1, 2\n  b: }\n"), ("continue", "mcpServers:\n  - name: a\n   bad: indent\n")];
+    let cases = [
+        ("cursor", "{ \"mcpServers\": { oops }\n"),
+        ("vscode", "{ \"servers\": { \"a\": [1, 2 }\n"),
+        ("codex", "[mcp_servers\nurl = 1\n"),
+        ("goose", "extensions:\n  a: [1, 2\n  b: }\n"),
+        ("continue", "mcpServers:\n  - name: a\n   bad: indent\n"),
+    ];
     for (id, text) in cases {
         let home = tempfile::tempdir().unwrap();
         let e = env(home.path());

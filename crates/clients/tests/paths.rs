@@ -7,8 +7,26 @@ use latchkey_clients::{Env, Os, by_id};
 
 fn env(os: Os) -> Env {
     match os {
-        Os::Linux => Env { os, home: "/home/jane".into(), appdata: None, localappdata: None, xdg_config_home: None, codex_home: None, claude_config_dir: None, path: None },
-        Os::MacOs => Env { os, home: "/Users/jane".into(), appdata: None, localappdata: None, xdg_config_home: None, codex_home: None, claude_config_dir: None, path: None },
+        Os::Linux => Env {
+            os,
+            home: "/home/jane".into(),
+            appdata: None,
+            localappdata: None,
+            xdg_config_home: None,
+            codex_home: None,
+            claude_config_dir: None,
+            path: None,
+        },
+        Os::MacOs => Env {
+            os,
+            home: "/Users/jane".into(),
+            appdata: None,
+            localappdata: None,
+            xdg_config_home: None,
+            codex_home: None,
+            claude_config_dir: None,
+            path: None,
+        },
         Os::Windows => Env {
             os,
             home: r"C:\Users\jane".into(),

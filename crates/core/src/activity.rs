@@ -21,9 +21,13 @@ pub enum Upstream {
     Unknown,
     Ok,
     /// Could not connect, or timed out.
-    Unreachable { detail: String },
+    Unreachable {
+        detail: String,
+    },
     /// Answered with a server error or broke the stream.
-    Error { detail: String },
+    Error {
+        detail: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use latchkey_oauth::providers::atlassian;
 use crate::atlassian as atlassian_core;
-use latchkey_oauth::{Challenge, Clock, ClientConfig, IssuerPolicy, Opener, ReqwestHttp, flow};
+use latchkey_oauth::providers::atlassian;
+use latchkey_oauth::{Challenge, ClientConfig, Clock, IssuerPolicy, Opener, ReqwestHttp, flow};
 use latchkey_secrets::{SecretString, TokenStore};
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use crate::activity::ActivityLog;
 use crate::error::{CoreError, Result};
 use crate::keys::KeyRing;
-use crate::refresh::Credential;
 use crate::model::{AuthKind, ClientSettings, ConnState, Connection, name_from_host, valid_name};
+use crate::refresh::Credential;
 use crate::storage::{Paths, Storage};
 use crate::vault::Vault;
 
@@ -45,10 +45,18 @@ pub struct Deps {
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
-    ConnectionChanged { name: String },
-    ConnectionRemoved { name: String },
+    ConnectionChanged {
+        name: String,
+    },
+    ConnectionRemoved {
+        name: String,
+    },
     /// An app removed our entry and Latchkey put it back ("Restored Claude Desktop's setup").
-    ClientRestored { app: String, app_name: String, connection: String },
+    ClientRestored {
+        app: String,
+        app_name: String,
+        connection: String,
+    },
 }
 
 /// How the user asked to register the client (CLI flags or UI fields).
@@ -228,10 +236,12 @@ impl Latchkey {
             return Err(CoreError::Invalid(format!("`{n}` is not a valid connection name: use lowercase letters, digits, `-` and `_`.")));
         }
         let state = self.storage().load()?;
-        if url_override.is_none() && name.is_none_or(|n| n == target)
-            && let Some(c) = state.get(target) {
-                return Ok(c.name.clone());
-            }
+        if url_override.is_none()
+            && name.is_none_or(|n| n == target)
+            && let Some(c) = state.get(target)
+        {
+            return Ok(c.name.clone());
+        }
         let (preset, url) = if target == atlassian::PRESET {
             (Some(atlassian::PRESET.to_owned()), url_override.unwrap_or(atlassian::MCP_URL).to_owned())
         } else if let Ok(u) = url::Url::parse(target) {
@@ -248,9 +258,10 @@ impl Latchkey {
             tracing::warn!("{w}");
         }
         if name.is_none()
-            && let Some(c) = state.connections.iter().find(|c| c.url == url) {
-                return Ok(c.name.clone());
-            }
+            && let Some(c) = state.connections.iter().find(|c| c.url == url)
+        {
+            return Ok(c.name.clone());
+        }
         let base = match name {
             Some(n) => n.to_owned(),
             None => preset.clone().unwrap_or_else(|| name_from_host(parsed.host_str().unwrap_or("server"))),
@@ -271,7 +282,11 @@ impl Latchkey {
                 i += 1;
             }
             let mut conn = Connection::new(n.clone(), url.clone(), preset.clone());
-            conn.client = ClientSettings { client_id: client.client_id.clone(), client_metadata_url: client.client_metadata_url.clone(), has_client_secret: client.client_secret.is_some() };
+            conn.client = ClientSettings {
+                client_id: client.client_id.clone(),
+                client_metadata_url: client.client_metadata_url.clone(),
+                has_client_secret: client.client_secret.is_some(),
+            };
             st.upsert(conn);
             Ok(n)
         })?;
@@ -307,7 +322,16 @@ impl Latchkey {
         }
         let on_url = self.inner.on_auth_url.clone();
         let on_url_ref = on_url.as_deref().map(|f| f as &(dyn Fn(&str) + Send + Sync));
-        let req = flow::FlowRequest { discovered: &discovered, client: &cfg, previous, preferred_port: conn.redirect_port, scope, timeout: self.inner.flow_timeout, cancel, on_url: on_url_ref };
+        let req = flow::FlowRequest {
+            discovered: &discovered,
+            client: &cfg,
+            previous,
+            preferred_port: conn.redirect_port,
+            scope,
+            timeout: self.inner.flow_timeout,
+            cancel,
+            on_url: on_url_ref,
+        };
         let outcome = match flow::run(self.http(), self.inner.opener.as_ref(), self.clock(), req).await {
             Ok(o) => o,
             Err(e) => {
@@ -375,7 +399,10 @@ impl Latchkey {
                                     c.pinned_cloud_id = Some(cloud);
                                 })?;
                             }
-                            None => report.notes.push(format!("This token does not reach {wanted}; it reaches {}.", id.sites.iter().map(atlassian_core::site_host).collect::<Vec<_>>().join(", "))),
+                            None => report.notes.push(format!(
+                                "This token does not reach {wanted}; it reaches {}.",
+                                id.sites.iter().map(atlassian_core::site_host).collect::<Vec<_>>().join(", ")
+                            )),
                         }
                     }
                     let conn = self.connection(&name)?;
@@ -387,7 +414,11 @@ impl Latchkey {
                     let others = self.connections()?;
                     if let Some(first) = id.sites.first() {
                         if let Some(twin) = others.iter().find(|c| c.name != name && c.sites.iter().any(|s| s.cloud_id == first.cloud_id)) {
-                            report.notes.push(format!("`{}` already reaches this site ({}); pick the other site on the consent screen to add a second one.", twin.name, atlassian_core::site_host(first)));
+                            report.notes.push(format!(
+                                "`{}` already reaches this site ({}); pick the other site on the consent screen to add a second one.",
+                                twin.name,
+                                atlassian_core::site_host(first)
+                            ));
                         }
                     }
                 }
@@ -453,14 +484,20 @@ impl Latchkey {
         let conn = self.connection(name)?;
         let mut revoked = false;
         if let (Some(d), Some(reg), Ok(Some(tokens))) = (&conn.discovered, &conn.registration, self.vault().tokens(name))
-            && let (Some(endpoint), Some(rt)) = (&d.auth_server.revocation_endpoint, &tokens.refresh_token) {
-                let secret = self.vault().client_secret(name)?;
-                let ep = latchkey_oauth::TokenEndpoint { token_endpoint: &d.auth_server.token_endpoint, registration: reg, client_secret: secret.as_ref(), resource: Some(&d.resource) };
-                match latchkey_oauth::token::revoke(self.http(), &ep, endpoint, rt).await {
-                    Ok(()) => revoked = true,
-                    Err(e) => tracing::warn!("could not revoke at the server: {e}"),
-                }
+            && let (Some(endpoint), Some(rt)) = (&d.auth_server.revocation_endpoint, &tokens.refresh_token)
+        {
+            let secret = self.vault().client_secret(name)?;
+            let ep = latchkey_oauth::TokenEndpoint {
+                token_endpoint: &d.auth_server.token_endpoint,
+                registration: reg,
+                client_secret: secret.as_ref(),
+                resource: Some(&d.resource),
+            };
+            match latchkey_oauth::token::revoke(self.http(), &ep, endpoint, rt).await {
+                Ok(()) => revoked = true,
+                Err(e) => tracing::warn!("could not revoke at the server: {e}"),
             }
+        }
         let env_vars = conn.local.as_ref().map(|l| l.secret_env.clone()).unwrap_or_default();
         self.vault().forget_with_env(name, &env_vars)?;
         self.forget_credential(name);

@@ -63,7 +63,11 @@ impl Latchkey {
                 Box::pin(async move {
                     let tools = peer.list_all_tools().await?;
                     let names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
-                    let cloud_id_tools = tools.iter().filter(|t| t.input_schema.get("properties").and_then(|p| p.get("cloudId")).is_some()).map(|t| t.name.to_string()).collect();
+                    let cloud_id_tools = tools
+                        .iter()
+                        .filter(|t| t.input_schema.get("properties").and_then(|p| p.get("cloudId")).is_some())
+                        .map(|t| t.name.to_string())
+                        .collect();
                     let mut id = Identity { cloud_id_tools, ..Identity::default() };
                     if names.iter().any(|n| n == SITES_TOOL) {
                         let r = peer.call_tool(CallToolRequestParams::new(SITES_TOOL)).await?;
@@ -98,7 +102,12 @@ impl Latchkey {
         let pinned = match (on, conn.sites.as_slice()) {
             (false, _) => None,
             (true, [one]) => Some(one.cloud_id.clone()),
-            (true, _) => return Err(CoreError::Invalid(format!("`{name}` reaches {} sites; a default site can only be set for a connection with exactly one.", conn.sites.len()))),
+            (true, _) => {
+                return Err(CoreError::Invalid(format!(
+                    "`{name}` reaches {} sites; a default site can only be set for a connection with exactly one.",
+                    conn.sites.len()
+                )));
+            }
         };
         self.update_connection(name, |c| c.pinned_cloud_id = pinned)
     }

@@ -101,7 +101,11 @@ impl Latchkey {
         let mut changes = Vec::new();
         let mut bound = Vec::new();
         for app in Self::pick_apps(ids, env)? {
-            let mut issue = || self.issue_local_key(connection, app.id).map(|(_, k)| k.expose().clone()).map_err(|e| ClientsError::Tool { tool: "Latchkey", detail: e.to_string() });
+            let mut issue = || {
+                self.issue_local_key(connection, app.id)
+                    .map(|(_, k)| k.expose().clone())
+                    .map_err(|e| ClientsError::Tool { tool: "Latchkey", detail: e.to_string() })
+            };
             let changed = match setup::add(app, env, &expected, force, &self.key_checker(connection), &mut issue, now_ms()) {
                 Ok(c) => c,
                 Err(e) => {
@@ -167,7 +171,11 @@ impl Latchkey {
             let expected = Expected { connection: &b.connection, url: &url, bridge, local: conn.local.is_some() };
             let files = setup::inspect(app, env, &expected, &self.key_checker(&b.connection));
             if files.iter().any(|f| f.state == EntryState::Missing) {
-                let mut issue = || self.issue_local_key(&b.connection, app.id).map(|(_, k)| k.expose().clone()).map_err(|e| ClientsError::Tool { tool: "Latchkey", detail: e.to_string() });
+                let mut issue = || {
+                    self.issue_local_key(&b.connection, app.id)
+                        .map(|(_, k)| k.expose().clone())
+                        .map_err(|e| ClientsError::Tool { tool: "Latchkey", detail: e.to_string() })
+                };
                 match setup::add(app, env, &expected, false, &self.key_checker(&b.connection), &mut issue, now_ms()) {
                     Ok(_) => {
                         self.emit(Event::ClientRestored { app: app.id.to_owned(), app_name: app.name.to_owned(), connection: b.connection.clone() });

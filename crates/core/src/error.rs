@@ -30,7 +30,9 @@ pub enum CoreError {
     CredentialRejected(String),
 
     /// The organisation has not enabled API-token access to its MCP server.
-    #[error("Your organisation has not enabled API-token access for `{0}`. An organisation admin must turn on API-token authentication for the Rovo MCP server (Atlassian Administration → Security); until then, connect with `latchkey connect atlassian` and sign in in the browser.")]
+    #[error(
+        "Your organisation has not enabled API-token access for `{0}`. An organisation admin must turn on API-token authentication for the Rovo MCP server (Atlassian Administration → Security); until then, connect with `latchkey connect atlassian` and sign in in the browser."
+    )]
     ApiTokensDisabled(String),
 
     /// The MCP server answered with an error or could not be reached.

@@ -47,7 +47,14 @@ impl Latchkey {
     /// The route for connection `name`, if it exists.
     pub fn route(&self, name: &str) -> Result<Option<Route>> {
         let state = self.storage().load_cached()?;
-        Ok(state.get(name).map(|c| Route { url: c.url.clone(), auth: c.auth, allow_keyless: c.allow_keyless, pinned_cloud_id: c.pinned_cloud_id.clone(), cloud_id_tools: c.cloud_id_tools.clone(), local: c.local.is_some() }))
+        Ok(state.get(name).map(|c| Route {
+            url: c.url.clone(),
+            auth: c.auth,
+            allow_keyless: c.allow_keyless,
+            pinned_cloud_id: c.pinned_cloud_id.clone(),
+            cloud_id_tools: c.cloud_id_tools.clone(),
+            local: c.local.is_some(),
+        }))
     }
 
     /// The credential to inject, from memory when still fresh.

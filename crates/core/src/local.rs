@@ -38,7 +38,15 @@ pub struct RunSpec {
 
 impl Latchkey {
     /// Saves a local server connection and its secret variables (keychain first, then state).
-    pub fn add_local(&self, name: &str, url: &str, preset: Option<&str>, command: Vec<String>, env: BTreeMap<String, String>, secrets: Vec<(String, SecretString)>) -> Result<()> {
+    pub fn add_local(
+        &self,
+        name: &str,
+        url: &str,
+        preset: Option<&str>,
+        command: Vec<String>,
+        env: BTreeMap<String, String>,
+        secrets: Vec<(String, SecretString)>,
+    ) -> Result<()> {
         if !valid_name(name) {
             return Err(CoreError::Invalid(format!("`{name}` is not a valid connection name: use lowercase letters, digits, `-` and `_`.")));
         }
@@ -72,7 +80,8 @@ impl Latchkey {
         let mut env = BTreeMap::new();
         let mut secrets = Vec::new();
         let mut account = None;
-        let products = [("JIRA", &dc.jira_url, &dc.jira_token, "/rest/api/2/myself"), ("CONFLUENCE", &dc.confluence_url, &dc.confluence_token, "/rest/api/user/current")];
+        let products =
+            [("JIRA", &dc.jira_url, &dc.jira_token, "/rest/api/2/myself"), ("CONFLUENCE", &dc.confluence_url, &dc.confluence_token, "/rest/api/user/current")];
         for (prefix, url, token, check_path) in products {
             let Some(url) = url else { continue };
             let token = token.clone().ok_or_else(|| CoreError::Invalid(format!("A personal access token for {url} is needed.")))?;
@@ -96,13 +105,22 @@ impl Latchkey {
     /// One GET with the token; its answer names the account.
     async fn check_personal_token(&self, base: &str, path: &str, token: &SecretString) -> Result<Option<String>> {
         let url = format!("{base}{path}");
-        let resp = self.reqwest().get(&url).bearer_auth(token.expose()).header(http::header::ACCEPT, "application/json").send().await.map_err(|e| CoreError::Mcp { url: base.to_owned(), detail: format!("it could not be reached ({e})") })?;
+        let resp = self
+            .reqwest()
+            .get(&url)
+            .bearer_auth(token.expose())
+            .header(http::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| CoreError::Mcp { url: base.to_owned(), detail: format!("it could not be reached ({e})") })?;
         match resp.status().as_u16() {
             200..=299 => {
                 let v: serde_json::Value = resp.json().await.unwrap_or_default();
                 Ok(v.get("displayName").or_else(|| v.get("name")).and_then(|n| n.as_str()).map(str::to_owned))
             }
-            401 | 403 => Err(CoreError::Invalid(format!("{base} refused the personal access token. Create a new one under your profile → Personal Access Tokens, and try again."))),
+            401 | 403 => Err(CoreError::Invalid(format!(
+                "{base} refused the personal access token. Create a new one under your profile → Personal Access Tokens, and try again."
+            ))),
             s => Err(CoreError::Mcp { url: base.to_owned(), detail: format!("it answered HTTP {s} when checking the token") }),
         }
     }
@@ -111,11 +129,16 @@ impl Latchkey {
     /// its environment with the secrets read from the keychain.
     pub fn run_spec(&self, name: &str, override_command: Vec<String>) -> Result<RunSpec> {
         let conn = self.connection(name)?;
-        let local = conn.local.ok_or_else(|| CoreError::Invalid(format!("`{name}` is not a local server connection; `latchkey run` starts local servers (see `latchkey connect atlassian-dc`).")))?;
+        let local = conn.local.ok_or_else(|| {
+            CoreError::Invalid(format!("`{name}` is not a local server connection; `latchkey run` starts local servers (see `latchkey connect atlassian-dc`)."))
+        })?;
         let command = if override_command.is_empty() { local.command } else { override_command };
         let mut env: Vec<(String, SecretString)> = local.env.into_iter().map(|(k, v)| (k, SecretString::from(v))).collect();
         for var in &local.secret_env {
-            let value = self.vault().env_secret(name, var)?.ok_or_else(|| CoreError::ReauthRequired { name: name.to_owned(), reason: format!("the secret {var} is missing from the keychain") })?;
+            let value = self
+                .vault()
+                .env_secret(name, var)?
+                .ok_or_else(|| CoreError::ReauthRequired { name: name.to_owned(), reason: format!("the secret {var} is missing from the keychain") })?;
             env.push((var.clone(), value));
         }
         Ok(RunSpec { command, env })

@@ -27,9 +27,13 @@ pub enum ConnState {
     New,
     Connected,
     /// The refresh token was refused (or is missing): the user must sign in again.
-    NeedsReauth { reason: String },
+    NeedsReauth {
+        reason: String,
+    },
     /// The server asked for more scope than was granted.
-    NeedsStepUp { scope: String },
+    NeedsStepUp {
+        scope: String,
+    },
 }
 
 /// Client registration options the user gave (non-secret part).

@@ -35,7 +35,9 @@ impl Latchkey {
         match conn.auth {
             AuthKind::None => Ok(None),
             AuthKind::ApiTokenBasic | AuthKind::ApiTokenBearer => {
-                let token = vault.api_token(name)?.ok_or_else(|| CoreError::ReauthRequired { name: name.into(), reason: "the API token is missing from the keychain".into() })?;
+                let token = vault
+                    .api_token(name)?
+                    .ok_or_else(|| CoreError::ReauthRequired { name: name.into(), reason: "the API token is missing from the keychain".into() })?;
                 let header = if conn.auth == AuthKind::ApiTokenBasic {
                     use base64::Engine as _;
                     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(token.expose()))
@@ -48,7 +50,8 @@ impl Latchkey {
                 let Some(tokens) = vault.tokens(name)? else { return Ok(None) };
                 let now = self.now();
                 let expiring = conn.expires_at.is_some_and(|e| e <= now + REFRESH_MARGIN_SECS);
-                let access = if expiring && tokens.refresh_token.is_some() { self.refresh_now(name, Some(&tokens.access_token)).await? } else { tokens.access_token };
+                let access =
+                    if expiring && tokens.refresh_token.is_some() { self.refresh_now(name, Some(&tokens.access_token)).await? } else { tokens.access_token };
                 Ok(Some(Credential::bearer(access)))
             }
         }
@@ -81,7 +84,12 @@ impl Latchkey {
             return Err(self.mark_reauth(name, "the sign-in details are incomplete").await);
         };
         let secret = vault.client_secret(name)?;
-        let ep = TokenEndpoint { token_endpoint: &discovered.auth_server.token_endpoint, registration, client_secret: secret.as_ref(), resource: Some(&discovered.resource) };
+        let ep = TokenEndpoint {
+            token_endpoint: &discovered.auth_server.token_endpoint,
+            registration,
+            client_secret: secret.as_ref(),
+            resource: Some(&discovered.resource),
+        };
         match refresh(self.http(), &ep, &refresh_token, self.clock()).await {
             Ok(new) => {
                 // Keychain first: the rotated refresh token must be safe before anything uses the new access token.

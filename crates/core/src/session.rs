@@ -51,7 +51,8 @@ impl Latchkey {
     async fn open_session(&self, url: &str, credential: Option<&Credential>) -> std::result::Result<Running, Failure> {
         let mut headers = HashMap::new();
         if let Some(c) = credential {
-            let mut value = http::HeaderValue::from_str(c.header.expose()).map_err(|_| Failure::Other("the stored credential is not a valid header value".into()))?;
+            let mut value =
+                http::HeaderValue::from_str(c.header.expose()).map_err(|_| Failure::Other("the stored credential is not a valid header value".into()))?;
             value.set_sensitive(true);
             headers.insert(http::header::AUTHORIZATION, value);
         }
@@ -64,7 +65,11 @@ impl Latchkey {
     }
 
     /// Runs `op` in a session on connection `name`, signing in or refreshing as the server asks.
-    pub async fn with_session<T: Send>(&self, name: &str, mut op: impl for<'a> FnMut(&'a McpPeer) -> BoxFuture<'a, std::result::Result<T, ServiceError>> + Send) -> Result<T> {
+    pub async fn with_session<T: Send>(
+        &self,
+        name: &str,
+        mut op: impl for<'a> FnMut(&'a McpPeer) -> BoxFuture<'a, std::result::Result<T, ServiceError>> + Send,
+    ) -> Result<T> {
         let mut sign_ins = 0u32;
         let mut refreshed = false;
         loop {
@@ -122,7 +127,8 @@ impl Latchkey {
     /// Why the server refused an API token: a disabled organisation, or a bad token. rmcp keeps
     /// only the challenge of a 401, so the body is read with one plain request.
     pub(crate) async fn explain_rejected_token(&self, name: &str, url: &str, credential: Option<&Credential>) -> CoreError {
-        let mut req = self.reqwest().post(url).header(http::header::CONTENT_TYPE, "application/json").header(http::header::ACCEPT, "application/json, text/event-stream");
+        let mut req =
+            self.reqwest().post(url).header(http::header::CONTENT_TYPE, "application/json").header(http::header::ACCEPT, "application/json, text/event-stream");
         if let Some(c) = credential {
             req = req.header(http::header::AUTHORIZATION, c.header.expose().as_str());
         }

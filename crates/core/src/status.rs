@@ -42,7 +42,9 @@ pub fn view(c: &Connection, activity: Option<&Activity>, now: u64) -> Connection
         ConnState::NeedsReauth { reason } => ("needs_reauth", format!("Needs sign-in again: {reason}")),
         ConnState::NeedsStepUp { scope } => ("needs_step_up", format!("Needs more permissions ({scope})")),
         ConnState::Connected if expired_for_good => ("needs_reauth", "Sign-in expired".to_owned()),
-        ConnState::Connected if !c.has_refresh_token && c.auth == AuthKind::OAuth && c.expires_at.is_some_and(|e| e <= now + EXPIRING_SOON_SECS) => ("expiring_soon", "Connected, sign-in expires soon".to_owned()),
+        ConnState::Connected if !c.has_refresh_token && c.auth == AuthKind::OAuth && c.expires_at.is_some_and(|e| e <= now + EXPIRING_SOON_SECS) => {
+            ("expiring_soon", "Connected, sign-in expires soon".to_owned())
+        }
         ConnState::Connected => match activity.map(|a| &a.upstream) {
             Some(Upstream::Unreachable { detail }) => ("upstream_unreachable", format!("Server unreachable: {detail}")),
             Some(Upstream::Error { detail }) => ("upstream_error", format!("Server error: {detail}")),
@@ -51,7 +53,22 @@ pub fn view(c: &Connection, activity: Option<&Activity>, now: u64) -> Connection
         },
     };
     let a = activity.cloned().unwrap_or_default();
-    ConnectionView { name: c.name.clone(), url: c.url.clone(), preset: c.preset.clone(), auth: c.auth, state, summary, account: c.account.clone(), site: c.site.clone(), expires_at: c.expires_at, refreshable: c.has_refresh_token, requests: a.requests, errors: a.errors, last_used: a.last_used, allow_keyless: c.allow_keyless }
+    ConnectionView {
+        name: c.name.clone(),
+        url: c.url.clone(),
+        preset: c.preset.clone(),
+        auth: c.auth,
+        state,
+        summary,
+        account: c.account.clone(),
+        site: c.site.clone(),
+        expires_at: c.expires_at,
+        refreshable: c.has_refresh_token,
+        requests: a.requests,
+        errors: a.errors,
+        last_used: a.last_used,
+        allow_keyless: c.allow_keyless,
+    }
 }
 
 impl Latchkey {

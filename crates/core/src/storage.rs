@@ -30,7 +30,8 @@ impl Paths {
         if let Some(dir) = std::env::var_os("LATCHKEY_CONFIG_DIR").filter(|d| !d.is_empty()) {
             return Ok(Paths { config_dir: PathBuf::from(dir) });
         }
-        let dirs = directories::ProjectDirs::from("dev", "latchkey", "Latchkey").ok_or_else(|| CoreError::Storage { path: "(home)".into(), detail: "no home directory is set".into() })?;
+        let dirs = directories::ProjectDirs::from("dev", "latchkey", "Latchkey")
+            .ok_or_else(|| CoreError::Storage { path: "(home)".into(), detail: "no home directory is set".into() })?;
         Ok(Paths { config_dir: dirs.config_dir().to_path_buf() })
     }
 

@@ -51,7 +51,8 @@ where
             // Plain HTTP to 127.0.0.1 only: no proxy (a `$HTTP_PROXY` must never see the local
             // key), and no TLS roots, whose loading from the system store costs milliseconds of
             // start-up and resident memory for nothing.
-            let client = reqwest::Client::builder().tcp_nodelay(true).no_proxy().tls_certs_only(Vec::new()).build().map_err(|e| GatewayError::Client(e.to_string()))?;
+            let client =
+                reqwest::Client::builder().tcp_nodelay(true).no_proxy().tls_certs_only(Vec::new()).build().map_err(|e| GatewayError::Client(e.to_string()))?;
             Target::Remote { client, url: format!("{}/mcp/{connection}", r.url()) }
         }
         None => {
@@ -129,7 +130,8 @@ async fn send(target: &Target, key: Option<&str>, session: &Mutex<Session>, meth
     }
     match target {
         Target::Remote { client, url } => {
-            let resp = client.request(method, url).headers(headers).body(body).send().await.map_err(|_| "the Latchkey gateway could not be reached".to_owned())?;
+            let resp =
+                client.request(method, url).headers(headers).body(body).send().await.map_err(|_| "the Latchkey gateway could not be reached".to_owned())?;
             let (status, headers) = (resp.status(), resp.headers().clone());
             Ok((status, headers, resp.bytes_stream().map(|r| r.map_err(|e| e.to_string())).boxed()))
         }
@@ -159,9 +161,10 @@ async fn post(target: &Target, key: Option<&str>, session: &Mutex<Session>, msg:
         }
     };
     if let Some(sid) = headers.get("mcp-session-id")
-        && let Ok(mut s) = session.lock() {
-            s.id = Some(sid.clone());
-        }
+        && let Ok(mut s) = session.lock()
+    {
+        s.id = Some(sid.clone());
+    }
     let is_sse = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/event-stream"));
     let mut answered = false;
     let mut note: Option<String> = None;
@@ -175,9 +178,10 @@ async fn post(target: &Target, key: Option<&str>, session: &Mutex<Session>, msg:
             }
             if is_initialize
                 && let Some(p) = v.pointer("/result/protocolVersion").and_then(|p| p.as_str()).and_then(|p| HeaderValue::from_str(p).ok())
-                    && let Ok(mut s) = session.lock() {
-                        s.protocol = Some(p);
-                    }
+                && let Ok(mut s) = session.lock()
+            {
+                s.protocol = Some(p);
+            }
             if v.get("id").is_some() && v.get("method").is_none() {
                 answered = true;
             }
@@ -199,11 +203,17 @@ async fn post(target: &Target, key: Option<&str>, session: &Mutex<Session>, msg:
             emit(&String::from_utf8_lossy(&body));
         }
     }
-    if !answered && status != StatusCode::ACCEPTED
-        && let Some(id) = id {
-            let reason = if status.is_success() { "the stream closed before the answer arrived".to_owned() } else { format!("the gateway answered HTTP {}{}", status.as_u16(), note.map(|n| format!(": {n}")).unwrap_or_default()) };
-            let _ = out.send(error_line(id, -32000, &format!("Latchkey bridge: {reason}")));
-        }
+    if !answered
+        && status != StatusCode::ACCEPTED
+        && let Some(id) = id
+    {
+        let reason = if status.is_success() {
+            "the stream closed before the answer arrived".to_owned()
+        } else {
+            format!("the gateway answered HTTP {}{}", status.as_u16(), note.map(|n| format!(": {n}")).unwrap_or_default())
+        };
+        let _ = out.send(error_line(id, -32000, &format!("Latchkey bridge: {reason}")));
+    }
 }
 
 /// The GET stream for server-initiated messages; a server without one answers 405.

@@ -128,16 +128,21 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
         }
         if response.status() == StatusCode::UNAUTHORIZED {
             hop.engine.record_activity(&name, Outcome::ClientError);
-            let msg = if route.auth == AuthKind::None { format!("Latchkey: `{name}` now needs a sign-in. Run `latchkey connect {name}`.") } else { format!("Latchkey: the server still refuses `{name}` after a refresh. Sign in again with `latchkey connect {name}`.") };
+            let msg = if route.auth == AuthKind::None {
+                format!("Latchkey: `{name}` now needs a sign-in. Run `latchkey connect {name}`.")
+            } else {
+                format!("Latchkey: the server still refuses `{name}` after a refresh. Sign in again with `latchkey connect {name}`.")
+            };
             return rpc_error(StatusCode::BAD_GATEWAY, rpc_id, &msg);
         }
         break response;
     };
     let status = response.status();
     if status == StatusCode::FORBIDDEN
-        && let Some(scope) = insufficient_scope(response.headers()) {
-            let _ = hop.engine.record_step_up(&name, &scope);
-        }
+        && let Some(scope) = insufficient_scope(response.headers())
+    {
+        let _ = hop.engine.record_step_up(&name, &scope);
+    }
     if !is_sse(response.headers()) && (status.is_server_error() || (status.is_success() && is_json(response.headers()) && rpc_id.is_some())) {
         return checked(&hop, &name, rpc_id, status, response).await;
     }
@@ -177,7 +182,9 @@ async fn checked(hop: &Hop, name: &str, rpc_id: Option<serde_json::Value>, statu
             hop.engine.record_activity(name, Outcome::Ok);
             let rest = response.bytes_stream().map(|r| r.map_err(std::io::Error::other));
             let stream = futures::stream::once(futures::future::ready(Ok(Bytes::from(body)))).chain(rest);
-            return with_headers(status, &headers, false).body(Body::from_stream(stream)).unwrap_or_else(|_| plain(StatusCode::BAD_GATEWAY, "The server's response headers could not be relayed."));
+            return with_headers(status, &headers, false)
+                .body(Body::from_stream(stream))
+                .unwrap_or_else(|_| plain(StatusCode::BAD_GATEWAY, "The server's response headers could not be relayed."));
         }
         Ok(Ok(true)) => {}
     }
@@ -194,7 +201,9 @@ async fn checked(hop: &Hop, name: &str, rpc_id: Option<serde_json::Value>, statu
     } else {
         hop.engine.record_activity(name, Outcome::Ok);
     }
-    with_headers(status, &headers, false).body(Body::from(body)).unwrap_or_else(|_| plain(StatusCode::BAD_GATEWAY, "The server's response headers could not be relayed."))
+    with_headers(status, &headers, false)
+        .body(Body::from(body))
+        .unwrap_or_else(|_| plain(StatusCode::BAD_GATEWAY, "The server's response headers could not be relayed."))
 }
 
 fn is_sse(headers: &HeaderMap) -> bool {
@@ -228,7 +237,10 @@ fn check_key(engine: &Latchkey, name: &str, allow_keyless: bool, headers: &Heade
     match presented {
         Some(key) => match engine.verify_local_key(name, &key) {
             Ok(Some(_)) => None,
-            Ok(None) => Some(plain(StatusCode::UNAUTHORIZED, &format!("This app's Latchkey key is not valid for `{name}` (it may have been revoked). Set the app up again from Latchkey."))),
+            Ok(None) => Some(plain(
+                StatusCode::UNAUTHORIZED,
+                &format!("This app's Latchkey key is not valid for `{name}` (it may have been revoked). Set the app up again from Latchkey."),
+            )),
             Err(e) => Some(plain(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())),
         },
         None if allow_keyless => None,
@@ -244,7 +256,14 @@ fn drop_request_header(name: &HeaderName) -> bool {
     HOP_BY_HOP.contains(&n) || matches!(n, "host" | "authorization" | "content-length" | "origin" | "referer" | "cookie" | KEY_HEADER)
 }
 
-async fn send(hop: &Hop, method: &Method, target: &str, headers: &HeaderMap, body: Bytes, credential: Option<&Credential>) -> Result<reqwest::Response, SendFail> {
+async fn send(
+    hop: &Hop,
+    method: &Method,
+    target: &str,
+    headers: &HeaderMap,
+    body: Bytes,
+    credential: Option<&Credential>,
+) -> Result<reqwest::Response, SendFail> {
     let mut req = hop.client.request(method.clone(), target);
     for (name, value) in headers {
         if !drop_request_header(name) {
@@ -252,10 +271,11 @@ async fn send(hop: &Hop, method: &Method, target: &str, headers: &HeaderMap, bod
         }
     }
     if let Some(c) = credential
-        && let Ok(mut v) = HeaderValue::from_str(c.header.expose()) {
-            v.set_sensitive(true);
-            req = req.header(header::AUTHORIZATION, v);
-        }
+        && let Ok(mut v) = HeaderValue::from_str(c.header.expose())
+    {
+        v.set_sensitive(true);
+        req = req.header(header::AUTHORIZATION, v);
+    }
     if !body.is_empty() {
         req = req.body(body);
     }
@@ -361,7 +381,12 @@ fn plain(status: StatusCode, message: &str) -> Response {
 /// A gateway-made failure as a JSON-RPC error, so MCP clients show the message.
 fn rpc_error(status: StatusCode, id: Option<serde_json::Value>, message: &str) -> Response {
     match id {
-        Some(id) => (status, [(header::CONTENT_TYPE, "application/json")], serde_json::json!({ "jsonrpc": "2.0", "id": id, "error": { "code": -32000, "message": message } }).to_string()).into_response(),
+        Some(id) => (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            serde_json::json!({ "jsonrpc": "2.0", "id": id, "error": { "code": -32000, "message": message } }).to_string(),
+        )
+            .into_response(),
         None => plain(status, message),
     }
 }
@@ -382,7 +407,9 @@ mod tests {
     fn default_cloud_id_is_added_only_where_missing() {
         let tools = vec!["getJiraIssue".to_owned()];
         let add = |b: &str| String::from_utf8(with_default_cloud_id(Bytes::from(b.to_owned()), "c1", &tools).to_vec()).unwrap();
-        let got: serde_json::Value = serde_json::from_str(&add(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"getJiraIssue","arguments":{"issueIdOrKey":"A-1"}}}"#)).unwrap();
+        let got: serde_json::Value =
+            serde_json::from_str(&add(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"getJiraIssue","arguments":{"issueIdOrKey":"A-1"}}}"#))
+                .unwrap();
         assert_eq!(got["params"]["arguments"]["cloudId"], "c1");
         let explicit = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"getJiraIssue","arguments":{"cloudId":"c2"}}}"#;
         assert_eq!(add(explicit), explicit);

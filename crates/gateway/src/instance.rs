@@ -55,11 +55,18 @@ impl Gateway {
     /// Binds 127.0.0.1:`config.port` (0 picks one) and serves until [`shutdown`](Self::shutdown).
     pub async fn start(engine: Latchkey, config_dir: &Path, mut config: Config) -> Result<Gateway, GatewayError> {
         std::fs::create_dir_all(config_dir).map_err(|e| GatewayError::Io(e.to_string()))?;
-        let lock = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(config_dir.join("gateway.lock")).map_err(|e| GatewayError::Io(e.to_string()))?;
+        let lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(config_dir.join("gateway.lock"))
+            .map_err(|e| GatewayError::Io(e.to_string()))?;
         if lock.try_lock().is_err() {
             return Err(GatewayError::AlreadyRunning(read_info(config_dir)));
         }
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await.map_err(|e| GatewayError::Bind { port: config.port, detail: e.to_string() })?;
+        let listener =
+            tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await.map_err(|e| GatewayError::Bind { port: config.port, detail: e.to_string() })?;
         let addr = listener.local_addr().map_err(|e| GatewayError::Io(e.to_string()))?;
         config.port = addr.port();
         let info_path = config_dir.join("gateway.json");

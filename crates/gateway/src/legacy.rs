@@ -48,14 +48,15 @@ impl Rewriter {
             } else if let Some(ev) = bare.strip_prefix("event:") {
                 self.in_endpoint = ev.trim() == "endpoint";
             } else if self.in_endpoint
-                && let Some(data) = bare.strip_prefix("data:") {
-                    let ending = &text[bare.len()..];
-                    match self.rewrite(data.trim()) {
-                        Some(new) => out.extend_from_slice(format!("data: {new}{ending}").as_bytes()),
-                        None => tracing::warn!("dropped a legacy endpoint on another origin"),
-                    }
-                    continue;
+                && let Some(data) = bare.strip_prefix("data:")
+            {
+                let ending = &text[bare.len()..];
+                match self.rewrite(data.trim()) {
+                    Some(new) => out.extend_from_slice(format!("data: {new}{ending}").as_bytes()),
+                    None => tracing::warn!("dropped a legacy endpoint on another origin"),
                 }
+                continue;
+            }
             out.extend_from_slice(line);
         }
         Bytes::from(out)

@@ -66,7 +66,9 @@ async fn setup() -> Setup {
     // Saved (state "new", no tokens): the gateway forwards without a credential.
     engine.resolve(&format!("http://{addr}/mcp"), Some("demo"), None, &Default::default()).unwrap();
     engine.resolve(&format!("http://{addr}/other"), Some("other"), None, &Default::default()).unwrap();
-    let app = router(engine.clone(), Config { port: PORT, limits: Limits { max_body: MAX_BODY, upstream_timeout: Duration::from_secs(10) }, require_key: true }).unwrap();
+    let app =
+        router(engine.clone(), Config { port: PORT, limits: Limits { max_body: MAX_BODY, upstream_timeout: Duration::from_secs(10) }, require_key: true })
+            .unwrap();
     Setup { _dir: dir, engine, app, seen }
 }
 
@@ -137,13 +139,23 @@ async fn the_host_and_origin_guard_answers_403_before_the_key_check() {
     let preflight = request(
         Method::OPTIONS,
         "/mcp/demo",
-        &[("host", HOST), ("origin", "http://evil.example"), ("access-control-request-method", "POST"), ("access-control-request-headers", "content-type,x-latchkey-key")],
+        &[
+            ("host", HOST),
+            ("origin", "http://evil.example"),
+            ("access-control-request-method", "POST"),
+            ("access-control-request-headers", "content-type,x-latchkey-key"),
+        ],
         Body::empty(),
     );
     let (status, _, _) = send(&s.app, preflight).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Even the gateway's own origin gets no CORS answer from the gateway itself.
-    let own = request(Method::OPTIONS, "/mcp/demo", &[("host", HOST), ("origin", "http://127.0.0.1:47999"), ("access-control-request-method", "POST")], Body::empty());
+    let own = request(
+        Method::OPTIONS,
+        "/mcp/demo",
+        &[("host", HOST), ("origin", "http://127.0.0.1:47999"), ("access-control-request-method", "POST")],
+        Body::empty(),
+    );
     let (status, _, _) = send(&s.app, own).await;
     assert_ne!(status, StatusCode::OK, "an unauthenticated preflight is never approved");
 
@@ -258,7 +270,8 @@ async fn a_body_over_the_cap_is_413() {
     let key = key.expose().clone();
 
     let big = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"pad":"{}"}}}}"#, "x".repeat(MAX_BODY));
-    let (status, _, body) = send(&s.app, request(Method::POST, "/mcp/demo", &[("host", HOST), ("x-latchkey-key", &key), ("content-type", "application/json")], big)).await;
+    let (status, _, body) =
+        send(&s.app, request(Method::POST, "/mcp/demo", &[("host", HOST), ("x-latchkey-key", &key), ("content-type", "application/json")], big)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert!(error_message(&body).contains(&MAX_BODY.to_string()), "{body}");
     // Also when streamed without a length.

@@ -128,7 +128,11 @@ pub fn validate(p: &CallbackParams, expected: &Expected) -> Result<String> {
     }
     if let Some(code) = &p.error {
         let description = p.error_description.clone();
-        return Err(if code == "access_denied" { OAuthError::AccessDenied { description } } else { OAuthError::AuthorizationFailed { code: code.clone(), description } });
+        return Err(if code == "access_denied" {
+            OAuthError::AccessDenied { description }
+        } else {
+            OAuthError::AuthorizationFailed { code: code.clone(), description }
+        });
     }
     match &p.code {
         Some(c) if !c.is_empty() => Ok(c.clone()),
@@ -159,7 +163,13 @@ mod tests {
     }
 
     fn params(code: Option<&str>, state: Option<&str>, iss: Option<&str>, error: Option<&str>) -> CallbackParams {
-        CallbackParams { code: code.map(Into::into), state: state.map(Into::into), iss: iss.map(Into::into), error: error.map(Into::into), error_description: None }
+        CallbackParams {
+            code: code.map(Into::into),
+            state: state.map(Into::into),
+            iss: iss.map(Into::into),
+            error: error.map(Into::into),
+            error_description: None,
+        }
     }
 
     #[test]

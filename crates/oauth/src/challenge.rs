@@ -122,7 +122,9 @@ mod tests {
 
     #[test]
     fn atlassian_challenge() {
-        let c = Challenge::parse([r#"Bearer resource_metadata="https://mcp.atlassian.com/.well-known/oauth-protected-resource/v2/mcp", error="invalid_token""#]).unwrap();
+        let c =
+            Challenge::parse([r#"Bearer resource_metadata="https://mcp.atlassian.com/.well-known/oauth-protected-resource/v2/mcp", error="invalid_token""#])
+                .unwrap();
         assert_eq!(c.resource_metadata.as_deref(), Some("https://mcp.atlassian.com/.well-known/oauth-protected-resource/v2/mcp"));
         assert_eq!(c.error.as_deref(), Some("invalid_token"));
         assert_eq!(c.scope, None);

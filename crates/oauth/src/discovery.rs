@@ -182,10 +182,7 @@ pub fn auth_server_metadata_urls(issuer: &Url) -> Vec<Url> {
     let origin = origin_of(issuer);
     let path = trim_slash(issuer.path());
     if path.is_empty() {
-        vec![
-            join_path(&origin, "/.well-known/oauth-authorization-server"),
-            join_path(&origin, "/.well-known/openid-configuration"),
-        ]
+        vec![join_path(&origin, "/.well-known/oauth-authorization-server"), join_path(&origin, "/.well-known/openid-configuration")]
     } else {
         vec![
             join_path(&origin, &format!("/.well-known/oauth-authorization-server{path}")),
@@ -199,9 +196,18 @@ async fn fetch_auth_server_metadata(http: &dyn Http, issuer: &Url, policy: Issue
     for url in auth_server_metadata_urls(issuer) {
         let Some(meta) = fetch_json::<AuthServerMetadata>(http, &url, "authorization server metadata").await? else { continue };
         check_issuer(issuer, &meta.issuer, policy)?;
-        for (what, endpoint) in [("authorization endpoint", Some(&meta.authorization_endpoint)), ("token endpoint", Some(&meta.token_endpoint)), ("registration endpoint", meta.registration_endpoint.as_ref()), ("revocation endpoint", meta.revocation_endpoint.as_ref())] {
+        for (what, endpoint) in [
+            ("authorization endpoint", Some(&meta.authorization_endpoint)),
+            ("token endpoint", Some(&meta.token_endpoint)),
+            ("registration endpoint", meta.registration_endpoint.as_ref()),
+            ("revocation endpoint", meta.revocation_endpoint.as_ref()),
+        ] {
             if let Some(e) = endpoint {
-                let u = parse_url(e).map_err(|_| OAuthError::BadMetadata { document: "authorization server metadata", url: url.to_string(), detail: format!("its {what} `{e}` is not a URL") })?;
+                let u = parse_url(e).map_err(|_| OAuthError::BadMetadata {
+                    document: "authorization server metadata",
+                    url: url.to_string(),
+                    detail: format!("its {what} `{e}` is not a URL"),
+                })?;
                 require_secure(what, &u)?;
             }
         }
@@ -216,7 +222,10 @@ pub fn check_issuer(expected: &Url, advertised: &str, policy: IssuerPolicy) -> R
     if trim_slash(advertised) == want {
         return Ok(());
     }
-    if policy == IssuerPolicy::AtlassianTenantQuirk && !trim_slash(expected.path()).is_empty() && trim_slash(advertised) == trim_slash(origin_of(expected).as_str()) {
+    if policy == IssuerPolicy::AtlassianTenantQuirk
+        && !trim_slash(expected.path()).is_empty()
+        && trim_slash(advertised) == trim_slash(origin_of(expected).as_str())
+    {
         tracing::info!(expected = want, advertised, "accepting Atlassian's known tenant issuer mismatch (issuer is the bare origin)");
         return Ok(());
     }
@@ -253,9 +262,11 @@ async fn fetch_json<T: serde::de::DeserializeOwned>(http: &dyn Http, url: &Url, 
         tracing::debug!(%url, %status, "no {document} here");
         return Ok(None);
     }
-    serde_json::from_slice(response.body())
-        .map(Some)
-        .map_err(|e| OAuthError::BadMetadata { document, url: url.to_string(), detail: format!("it is not valid JSON of the expected shape ({e})") })
+    serde_json::from_slice(response.body()).map(Some).map_err(|e| OAuthError::BadMetadata {
+        document,
+        url: url.to_string(),
+        detail: format!("it is not valid JSON of the expected shape ({e})"),
+    })
 }
 
 fn origin_of(u: &Url) -> Url {
@@ -289,13 +300,27 @@ mod tests {
         let c = Challenge { resource_metadata: Some("https://mcp.example.com/.well-known/oauth-protected-resource/v2/mcp".into()), ..Default::default() };
         let urls = resource_metadata_urls(&u("https://mcp.example.com/v2/mcp"), Some(&c)).unwrap();
         let urls: Vec<_> = urls.iter().map(Url::as_str).collect();
-        assert_eq!(urls, ["https://mcp.example.com/.well-known/oauth-protected-resource/v2/mcp", "https://mcp.example.com/.well-known/oauth-protected-resource/v2/mcp", "https://mcp.example.com/.well-known/oauth-protected-resource"]);
+        assert_eq!(
+            urls,
+            [
+                "https://mcp.example.com/.well-known/oauth-protected-resource/v2/mcp",
+                "https://mcp.example.com/.well-known/oauth-protected-resource/v2/mcp",
+                "https://mcp.example.com/.well-known/oauth-protected-resource"
+            ]
+        );
     }
 
     #[test]
     fn as_urls_with_and_without_path() {
         let with: Vec<_> = auth_server_metadata_urls(&u("https://auth.example.com/tenant1")).iter().map(|x| x.to_string()).collect();
-        assert_eq!(with, ["https://auth.example.com/.well-known/oauth-authorization-server/tenant1", "https://auth.example.com/.well-known/openid-configuration/tenant1", "https://auth.example.com/tenant1/.well-known/openid-configuration"]);
+        assert_eq!(
+            with,
+            [
+                "https://auth.example.com/.well-known/oauth-authorization-server/tenant1",
+                "https://auth.example.com/.well-known/openid-configuration/tenant1",
+                "https://auth.example.com/tenant1/.well-known/openid-configuration"
+            ]
+        );
         let without: Vec<_> = auth_server_metadata_urls(&u("https://auth.example.com")).iter().map(|x| x.to_string()).collect();
         assert_eq!(without, ["https://auth.example.com/.well-known/oauth-authorization-server", "https://auth.example.com/.well-known/openid-configuration"]);
     }

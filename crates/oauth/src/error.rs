@@ -23,7 +23,9 @@ pub enum OAuthError {
     ResourceMismatch { server: String, advertised: String },
 
     /// The authorization server's metadata names a different issuer than the one we looked up.
-    #[error("The authorization server at {expected} identifies itself as {advertised}. Refusing to continue, since this could be an impersonation; check the server's configuration.")]
+    #[error(
+        "The authorization server at {expected} identifies itself as {advertised}. Refusing to continue, since this could be an impersonation; check the server's configuration."
+    )]
     IssuerMismatch { expected: String, advertised: String },
 
     /// An endpoint uses plain http on a host that is not this machine.
@@ -91,7 +93,9 @@ pub enum OAuthError {
     TokenRequest { detail: String },
 
     /// Too many authorization rounds for one operation (for example repeated step-up).
-    #[error("Gave up after {attempts} sign-in attempts: the server keeps asking for more permissions. Ask your administrator which scopes your account may be granted.")]
+    #[error(
+        "Gave up after {attempts} sign-in attempts: the server keeps asking for more permissions. Ask your administrator which scopes your account may be granted."
+    )]
     TooManyAttempts { attempts: u32 },
 
     /// A URL could not be parsed.

@@ -72,11 +72,20 @@ pub async fn run(http: &dyn Http, opener: &dyn Opener, clock: &dyn Clock, req: F
         // The link was handed to `on_url` too, so the user can still paste it by hand.
         tracing::warn!("{e}");
     }
-    let expected = Expected { state: state.secret().clone(), issuer: meta.issuer.clone(), iss_required: meta.authorization_response_iss_parameter_supported == Some(true) };
+    let expected = Expected {
+        state: state.secret().clone(),
+        issuer: meta.issuer.clone(),
+        iss_required: meta.authorization_response_iss_parameter_supported == Some(true),
+    };
     let port = listener.port();
     let code = listener.wait(expected, req.timeout, req.cancel.clone()).await?;
     let verifier = SecretString::from(verifier.secret().clone());
-    let ep = TokenEndpoint { token_endpoint: &meta.token_endpoint, registration: &registration, client_secret: client_secret.as_ref(), resource: Some(&req.discovered.resource) };
+    let ep = TokenEndpoint {
+        token_endpoint: &meta.token_endpoint,
+        registration: &registration,
+        client_secret: client_secret.as_ref(),
+        resource: Some(&req.discovered.resource),
+    };
     let tokens = exchange_code(http, &ep, &code, &verifier, clock).await?;
     let scope = tokens.scope.clone().or(req.scope);
     Ok(FlowOutcome { registration, client_secret, tokens, port, scope })
@@ -131,7 +140,11 @@ mod tests {
     fn discovered(prm_scopes: Option<Vec<&str>>, as_scopes: Option<Vec<&str>>) -> Discovered {
         Discovered {
             resource: "https://mcp.example.com/mcp".into(),
-            resource_metadata: Some(ResourceMetadata { resource: "https://mcp.example.com/mcp".into(), authorization_servers: vec!["https://as.example".into()], scopes_supported: prm_scopes.map(|v| v.into_iter().map(String::from).collect()) }),
+            resource_metadata: Some(ResourceMetadata {
+                resource: "https://mcp.example.com/mcp".into(),
+                authorization_servers: vec!["https://as.example".into()],
+                scopes_supported: prm_scopes.map(|v| v.into_iter().map(String::from).collect()),
+            }),
             auth_server: AuthServerMetadata {
                 issuer: "https://as.example".into(),
                 authorization_endpoint: "https://as.example/authorize?x=1".into(),
@@ -161,7 +174,13 @@ mod tests {
     #[test]
     fn authorize_url_keeps_existing_query_and_sends_resource() {
         let d = discovered(None, None);
-        let reg = Registration { issuer: "https://as.example".into(), client_id: "cid".into(), method: crate::registration::RegistrationMethod::Dynamic, redirect_uri: "http://127.0.0.1:5/callback".into(), token_endpoint_auth_method: "none".into() };
+        let reg = Registration {
+            issuer: "https://as.example".into(),
+            client_id: "cid".into(),
+            method: crate::registration::RegistrationMethod::Dynamic,
+            redirect_uri: "http://127.0.0.1:5/callback".into(),
+            token_endpoint_auth_method: "none".into(),
+        };
         let u = authorize_url(&d, &reg, &reg.redirect_uri, Some("a b"), "ch", "st").unwrap();
         let q: std::collections::HashMap<_, _> = u.query_pairs().into_owned().collect();
         assert_eq!(q["x"], "1");

@@ -76,11 +76,7 @@ impl Http for ReqwestHttp {
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(net)? {
             if body.len() + chunk.len() > MAX_BODY {
-                return Err(OAuthError::BadMetadata {
-                    document: "response",
-                    url,
-                    detail: format!("the response is larger than {MAX_BODY} bytes"),
-                });
+                return Err(OAuthError::BadMetadata { document: "response", url, detail: format!("the response is larger than {MAX_BODY} bytes") });
             }
             body.extend_from_slice(&chunk);
         }

@@ -59,19 +59,37 @@ impl Registration {
 }
 
 /// Chooses or performs registration. Returns the registration and a client secret, if issued.
-pub async fn register(http: &dyn Http, meta: &AuthServerMetadata, cfg: &ClientConfig, redirect_uri: &str, scope: Option<&str>) -> Result<(Registration, Option<SecretString>)> {
+pub async fn register(
+    http: &dyn Http,
+    meta: &AuthServerMetadata,
+    cfg: &ClientConfig,
+    redirect_uri: &str,
+    scope: Option<&str>,
+) -> Result<(Registration, Option<SecretString>)> {
     if let Some(client_id) = &cfg.client_id {
         let method = match &cfg.client_secret {
             None => "none",
             Some(_) => secret_auth_method(meta),
         };
-        let reg = Registration { issuer: meta.issuer.clone(), client_id: client_id.clone(), method: RegistrationMethod::PreRegistered, redirect_uri: redirect_uri.to_owned(), token_endpoint_auth_method: method.to_owned() };
+        let reg = Registration {
+            issuer: meta.issuer.clone(),
+            client_id: client_id.clone(),
+            method: RegistrationMethod::PreRegistered,
+            redirect_uri: redirect_uri.to_owned(),
+            token_endpoint_auth_method: method.to_owned(),
+        };
         return Ok((reg, cfg.client_secret.clone()));
     }
     if let (Some(url), Some(true)) = (&cfg.client_metadata_url, meta.client_id_metadata_document_supported) {
         let parsed = parse_url(url)?;
         require_secure("client metadata document URL", &parsed)?;
-        let reg = Registration { issuer: meta.issuer.clone(), client_id: url.clone(), method: RegistrationMethod::ClientIdMetadataDocument, redirect_uri: redirect_uri.to_owned(), token_endpoint_auth_method: "none".into() };
+        let reg = Registration {
+            issuer: meta.issuer.clone(),
+            client_id: url.clone(),
+            method: RegistrationMethod::ClientIdMetadataDocument,
+            redirect_uri: redirect_uri.to_owned(),
+            token_endpoint_auth_method: "none".into(),
+        };
         return Ok((reg, None));
     }
     let Some(endpoint) = &meta.registration_endpoint else {
@@ -102,7 +120,11 @@ pub async fn register(http: &dyn Http, meta: &AuthServerMetadata, cfg: &ClientCo
         client_secret: Option<String>,
         token_endpoint_auth_method: Option<String>,
     }
-    let parsed: DcrResponse = serde_json::from_slice(response.body()).map_err(|e| OAuthError::BadMetadata { document: "registration response", url: endpoint.to_string(), detail: e.to_string() })?;
+    let parsed: DcrResponse = serde_json::from_slice(response.body()).map_err(|e| OAuthError::BadMetadata {
+        document: "registration response",
+        url: endpoint.to_string(),
+        detail: e.to_string(),
+    })?;
     let secret = parsed.client_secret.filter(|s| !s.is_empty()).map(SecretString::from);
     // The server decides the method; RFC 7591 §2 makes client_secret_basic the default when a secret is issued.
     let method = match (parsed.token_endpoint_auth_method, &secret) {
@@ -110,7 +132,13 @@ pub async fn register(http: &dyn Http, meta: &AuthServerMetadata, cfg: &ClientCo
         (None, Some(_)) => "client_secret_basic".into(),
         (None, None) => "none".into(),
     };
-    let reg = Registration { issuer: meta.issuer.clone(), client_id: parsed.client_id, method: RegistrationMethod::Dynamic, redirect_uri: redirect_uri.to_owned(), token_endpoint_auth_method: method };
+    let reg = Registration {
+        issuer: meta.issuer.clone(),
+        client_id: parsed.client_id,
+        method: RegistrationMethod::Dynamic,
+        redirect_uri: redirect_uri.to_owned(),
+        token_endpoint_auth_method: method,
+    };
     Ok((reg, secret))
 }
 
@@ -137,7 +165,13 @@ mod tests {
     use super::*;
 
     fn reg(method: RegistrationMethod, id: &str) -> Registration {
-        Registration { issuer: "https://as".into(), client_id: id.into(), method, redirect_uri: "http://127.0.0.1:1/callback".into(), token_endpoint_auth_method: "none".into() }
+        Registration {
+            issuer: "https://as".into(),
+            client_id: id.into(),
+            method,
+            redirect_uri: "http://127.0.0.1:1/callback".into(),
+            token_endpoint_auth_method: "none".into(),
+        }
     }
 
     #[test]

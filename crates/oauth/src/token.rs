@@ -5,7 +5,10 @@
 //! [`Http`] trait, and classify its errors so `invalid_grant` becomes "sign in again".
 
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
-use oauth2::{AuthType, AuthorizationCode, ClientId, ClientSecret, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, RevocationUrl, StandardRevocableToken, TokenResponse, TokenUrl};
+use oauth2::{
+    AuthType, AuthorizationCode, ClientId, ClientSecret, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, RevocationUrl, StandardRevocableToken,
+    TokenResponse, TokenUrl,
+};
 
 use crate::clock::Clock;
 use crate::error::{OAuthError, Result};
@@ -56,7 +59,8 @@ type TokenClient = oauth2::Client<
 
 impl TokenEndpoint<'_> {
     fn client(&self) -> Result<TokenClient> {
-        let token_url = TokenUrl::new(self.token_endpoint.to_owned()).map_err(|e| OAuthError::InvalidUrl { input: self.token_endpoint.to_owned(), detail: e.to_string() })?;
+        let token_url = TokenUrl::new(self.token_endpoint.to_owned())
+            .map_err(|e| OAuthError::InvalidUrl { input: self.token_endpoint.to_owned(), detail: e.to_string() })?;
         let reg = self.registration;
         let mut client = BasicClient::new(ClientId::new(reg.client_id.clone())).set_token_uri(token_url);
         match (reg.token_endpoint_auth_method.as_str(), self.client_secret) {
@@ -75,7 +79,8 @@ impl TokenEndpoint<'_> {
 
 /// Exchanges an authorization code (with its PKCE verifier) for tokens.
 pub async fn exchange_code(http: &dyn Http, ep: &TokenEndpoint<'_>, code: &str, verifier: &SecretString, clock: &dyn Clock) -> Result<TokenSet> {
-    let redirect = RedirectUrl::new(ep.registration.redirect_uri.clone()).map_err(|e| OAuthError::InvalidUrl { input: ep.registration.redirect_uri.clone(), detail: e.to_string() })?;
+    let redirect = RedirectUrl::new(ep.registration.redirect_uri.clone())
+        .map_err(|e| OAuthError::InvalidUrl { input: ep.registration.redirect_uri.clone(), detail: e.to_string() })?;
     let client = ep.client()?.set_redirect_uri(redirect);
     let mut req = client.exchange_code(AuthorizationCode::new(code.to_owned())).set_pkce_verifier(PkceCodeVerifier::new(verifier.expose().clone()));
     if let Some(r) = ep.resource {
@@ -158,11 +163,18 @@ fn classify(e: RequestTokenError<OAuthError, oauth2::basic::BasicErrorResponse>)
                 BasicErrorResponseType::InvalidGrant => OAuthError::InvalidGrant { description },
                 BasicErrorResponseType::InvalidClient => OAuthError::InvalidClient { code: "invalid_client".into() },
                 BasicErrorResponseType::UnauthorizedClient => OAuthError::InvalidClient { code: "unauthorized_client".into() },
-                other => OAuthError::TokenRequest { detail: match description { Some(d) => format!("{} ({d})", other.as_ref()), None => other.as_ref().to_owned() } },
+                other => OAuthError::TokenRequest {
+                    detail: match description {
+                        Some(d) => format!("{} ({d})", other.as_ref()),
+                        None => other.as_ref().to_owned(),
+                    },
+                },
             }
         }
         RequestTokenError::Request(inner) => inner,
-        RequestTokenError::Parse(err, body) => OAuthError::TokenRequest { detail: format!("the server's answer was not a valid token response ({err}; {} bytes)", body.len()) },
+        RequestTokenError::Parse(err, body) => {
+            OAuthError::TokenRequest { detail: format!("the server's answer was not a valid token response ({err}; {} bytes)", body.len()) }
+        }
         RequestTokenError::Other(s) => OAuthError::TokenRequest { detail: s },
     }
 }

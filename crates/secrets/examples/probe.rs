@@ -13,16 +13,12 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result: Result<String, SecretsError> = match args.as_slice() {
-        [] | ["probe"] => store
-            .probe()
-            .map(|()| format!("{} is usable", store.describe())),
+        [] | ["probe"] => store.probe().map(|()| format!("{} is usable", store.describe())),
         ["get", account] => store.get(account).map(|v| match v {
             Some(v) => format!("found a value of {} bytes", v.expose().len()),
             None => "no entry".to_owned(),
         }),
-        ["set", account, value] => store
-            .set(account, &SecretString::from(*value))
-            .map(|()| "stored".into()),
+        ["set", account, value] => store.set(account, &SecretString::from(*value)).map(|()| "stored".into()),
         ["delete", account] => store.delete(account).map(|()| "deleted".into()),
         _ => {
             eprintln!("usage: probe | get ACCOUNT | set ACCOUNT VALUE | delete ACCOUNT");

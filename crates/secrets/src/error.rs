@@ -92,33 +92,17 @@ mod tests {
 
     fn all() -> Vec<SecretsError> {
         vec![
-            SecretsError::Unavailable {
-                detail: "org.freedesktop.secrets was not provided".into(),
-            },
-            SecretsError::Locked {
-                detail: "Locked".into(),
-            },
-            SecretsError::Corrupt {
-                account: "conn/atlassian/tokens".into(),
-            },
-            SecretsError::Platform {
-                detail: "line one\nline two".into(),
-            },
+            SecretsError::Unavailable { detail: "org.freedesktop.secrets was not provided".into() },
+            SecretsError::Locked { detail: "Locked".into() },
+            SecretsError::Corrupt { account: "conn/atlassian/tokens".into() },
+            SecretsError::Platform { detail: "line one\nline two".into() },
         ]
     }
 
     #[test]
     fn kinds_are_stable() {
         let kinds: Vec<_> = all().iter().map(SecretsError::kind).collect();
-        assert_eq!(
-            kinds,
-            [
-                "keychain_unavailable",
-                "keychain_locked",
-                "keychain_corrupt",
-                "keychain_error"
-            ]
-        );
+        assert_eq!(kinds, ["keychain_unavailable", "keychain_locked", "keychain_corrupt", "keychain_error"]);
     }
 
     #[test]
@@ -131,15 +115,9 @@ mod tests {
     fn messages_are_one_line_with_a_fix() {
         for err in all() {
             let msg = err.to_string();
-            assert!(
-                !msg.contains('\n') && !msg.contains('\r'),
-                "multi-line: {msg:?}"
-            );
+            assert!(!msg.contains('\n') && !msg.contains('\r'), "multi-line: {msg:?}");
             assert!(msg.ends_with('.'), "not a sentence: {msg}");
-            assert!(
-                msg.contains("try again") || msg.contains("Try again") || msg.contains("reconnect"),
-                "no fix in: {msg}"
-            );
+            assert!(msg.contains("try again") || msg.contains("Try again") || msg.contains("reconnect"), "no fix in: {msg}");
         }
     }
 
@@ -147,32 +125,20 @@ mod tests {
     #[test]
     fn linux_messages_match_the_documented_wording() {
         assert_eq!(
-            SecretsError::Unavailable {
-                detail: String::new()
-            }
-            .to_string(),
+            SecretsError::Unavailable { detail: String::new() }.to_string(),
             "No keychain is available (no Secret Service on the session bus). Install and start gnome-keyring or KWallet, then try again; Latchkey never stores tokens in plain files."
         );
         assert_eq!(
-            SecretsError::Locked {
-                detail: String::new()
-            }
-            .to_string(),
+            SecretsError::Locked { detail: String::new() }.to_string(),
             "The keychain is locked. Unlock it (log in to your desktop session or run `gnome-keyring-daemon --unlock`) and try again."
         );
     }
 
     #[test]
     fn corrupt_names_the_account_and_platform_keeps_detail() {
-        let msg = SecretsError::Corrupt {
-            account: "conn/x/tokens".into(),
-        }
-        .to_string();
+        let msg = SecretsError::Corrupt { account: "conn/x/tokens".into() }.to_string();
         assert!(msg.contains("conn/x/tokens"));
-        let msg = SecretsError::Platform {
-            detail: "line one\nline two".into(),
-        }
-        .to_string();
+        let msg = SecretsError::Platform { detail: "line one\nline two".into() }.to_string();
         assert!(msg.contains("(line one line two)"), "{msg}");
     }
 }

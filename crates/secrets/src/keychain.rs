@@ -25,39 +25,28 @@ pub struct KeychainStore {
 impl KeychainStore {
     /// A store whose entries all live under `service` (e.g. `"latchkey"`). No I/O happens here.
     pub fn new(service: impl Into<String>) -> Self {
-        Self {
-            service: service.into(),
-        }
+        Self { service: service.into() }
     }
 
     /// Cheap reachability check: writes, reads back and deletes a probe entry. Returns a classified error
     /// (Unavailable / Locked) with a plain-words fix when no keychain service is reachable.
     pub fn probe(&self) -> Result<(), SecretsError> {
         // A fresh value each time so a stale probe entry left by a crash cannot fake success.
-        let nonce = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let nonce = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let value = SecretString::new(format!("probe-{}-{nonce}", std::process::id()));
         // One probe account per call: two processes probing at once (two AI tools running
         // `latchkey check` together) must not overwrite or delete each other's probe entry.
         let account = format!("{PROBE_ACCOUNT}-{}-{nonce}", std::process::id());
-        let written = self
-            .set(&account, &value)
-            .and_then(|()| self.get(&account));
+        let written = self.set(&account, &value).and_then(|()| self.get(&account));
         // Always try to clean up, but report the first failure rather than the cleanup's.
         let cleanup = self.delete(&account);
         match written? {
             Some(read) if read.expose() == value.expose() => {}
             Some(_) => {
-                return Err(SecretsError::Platform {
-                    detail: "the probe entry read back a different value".into(),
-                });
+                return Err(SecretsError::Platform { detail: "the probe entry read back a different value".into() });
             }
             None => {
-                return Err(SecretsError::Platform {
-                    detail: "the probe entry vanished right after it was written".into(),
-                });
+                return Err(SecretsError::Platform { detail: "the probe entry vanished right after it was written".into() });
             }
         }
         cleanup?;
@@ -72,9 +61,7 @@ impl KeychainStore {
 
     #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
     fn entry(&self, _account: &str) -> Result<keyring::Entry, SecretsError> {
-        Err(SecretsError::Unavailable {
-            detail: "Latchkey has no keychain backend for this operating system".into(),
-        })
+        Err(SecretsError::Unavailable { detail: "Latchkey has no keychain backend for this operating system".into() })
     }
 
     fn fail(&self, op: &str, account: &str, err: keyring::Error) -> SecretsError {
@@ -96,9 +83,7 @@ impl TokenStore for KeychainStore {
     }
 
     fn set(&self, account: &str, value: &SecretString) -> Result<(), SecretsError> {
-        self.entry(account)?
-            .set_password(value.expose())
-            .map_err(|e| self.fail("set", account, e))
+        self.entry(account)?.set_password(value.expose()).map_err(|e| self.fail("set", account, e))
     }
 
     fn delete(&self, account: &str) -> Result<(), SecretsError> {
@@ -136,36 +121,19 @@ fn classify(err: keyring::Error, account: &str) -> SecretsError {
         // Locked, whose fix (unlock) differs from Unavailable's (install/start a keyring).
         keyring::Error::PlatformFailure(inner) if PLATFORM_FAILURE_MEANS_UNAVAILABLE => {
             if looks_locked(inner.as_ref()) {
-                SecretsError::Locked {
-                    detail: inner.to_string(),
-                }
+                SecretsError::Locked { detail: inner.to_string() }
             } else {
-                SecretsError::Unavailable {
-                    detail: inner.to_string(),
-                }
+                SecretsError::Unavailable { detail: inner.to_string() }
             }
         }
-        keyring::Error::PlatformFailure(inner) => SecretsError::Platform {
-            detail: inner.to_string(),
-        },
-        keyring::Error::NoStorageAccess(inner) => SecretsError::Locked {
-            detail: inner.to_string(),
-        },
+        keyring::Error::PlatformFailure(inner) => SecretsError::Platform { detail: inner.to_string() },
+        keyring::Error::NoStorageAccess(inner) => SecretsError::Locked { detail: inner.to_string() },
         // The bytes are deliberately dropped: they are (part of) a secret.
-        keyring::Error::BadEncoding(_) => SecretsError::Corrupt {
-            account: account.to_owned(),
-        },
+        keyring::Error::BadEncoding(_) => SecretsError::Corrupt { account: account.to_owned() },
         // keyring's Display for Ambiguous dumps the matching credentials; a count is enough.
-        keyring::Error::Ambiguous(items) => SecretsError::Platform {
-            detail: format!(
-                "{} keychain entries match account \"{account}\"",
-                items.len()
-            ),
-        },
+        keyring::Error::Ambiguous(items) => SecretsError::Platform { detail: format!("{} keychain entries match account \"{account}\"", items.len()) },
         // TooLong / Invalid / NoEntry / future variants: their Display names attributes only.
-        other => SecretsError::Platform {
-            detail: other.to_string(),
-        },
+        other => SecretsError::Platform { detail: other.to_string() },
     }
 }
 
@@ -176,9 +144,7 @@ fn looks_locked(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(err);
     while let Some(e) = current {
         let text = format!("{e:?} {e}").to_ascii_lowercase();
-        if text.contains("org.freedesktop.secret.error.islocked")
-            || text.contains("locked collection")
-        {
+        if text.contains("org.freedesktop.secret.error.islocked") || text.contains("locked collection") {
             return true;
         }
         current = e.source();
@@ -186,8 +152,7 @@ fn looks_locked(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-const PLATFORM_FAILURE_MEANS_UNAVAILABLE: bool =
-    cfg!(not(any(target_os = "macos", target_os = "windows")));
+const PLATFORM_FAILURE_MEANS_UNAVAILABLE: bool = cfg!(not(any(target_os = "macos", target_os = "windows")));
 
 #[cfg(test)]
 mod tests {
@@ -207,14 +172,10 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn platform_failure_is_unavailable_on_linux() {
-        let dbus =
-            "D-Bus error: The name org.freedesktop.secrets was not provided by any .service files";
+        let dbus = "D-Bus error: The name org.freedesktop.secrets was not provided by any .service files";
         let err = classify(keyring::Error::PlatformFailure(boxed(dbus)), "a");
         assert_eq!(err.kind(), "keychain_unavailable");
-        assert!(
-            format!("{err:?}").contains("org.freedesktop.secrets"),
-            "detail kept for logs"
-        );
+        assert!(format!("{err:?}").contains("org.freedesktop.secrets"), "detail kept for logs");
     }
 
     #[cfg(target_os = "linux")]
@@ -228,10 +189,7 @@ mod tests {
 
     #[test]
     fn bad_encoding_is_corrupt_and_drops_the_bytes() {
-        let err = classify(
-            keyring::Error::BadEncoding(b"sekrit\xff".to_vec()),
-            "conn/a/tokens",
-        );
+        let err = classify(keyring::Error::BadEncoding(b"sekrit\xff".to_vec()), "conn/a/tokens");
         assert!(matches!(&err, SecretsError::Corrupt { account } if account == "conn/a/tokens"));
         assert!(!format!("{err:?} {err}").contains("sekrit"));
     }

@@ -35,17 +35,13 @@ impl MemoryStore {
     // A panic in another test thread must not make every later call panic too: the map is
     // always left consistent (single insert/remove), so recovering from poison is safe.
     fn lock(&self) -> MutexGuard<'_, HashMap<String, SecretString>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemoryStore")
-            .field("len", &self.len())
-            .finish()
+        f.debug_struct("MemoryStore").field("len", &self.len()).finish()
     }
 }
 

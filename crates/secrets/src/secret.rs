@@ -80,9 +80,7 @@ mod tests {
         struct Tokens {
             access: SecretString,
         }
-        let t = Tokens {
-            access: "abc-very-secret".into(),
-        };
+        let t = Tokens { access: "abc-very-secret".into() };
         assert!(!format!("{t:?}").contains("very-secret"));
     }
 

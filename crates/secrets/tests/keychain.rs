@@ -18,10 +18,7 @@ fn enabled(test: &str) -> bool {
 }
 
 fn unique_service(test: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     format!("latchkey-test-{test}-{}-{nanos}", std::process::id())
 }
 
@@ -33,37 +30,18 @@ fn round_trip_set_get_overwrite_delete() {
     let store = KeychainStore::new(unique_service("roundtrip"));
     let account = "conn/atlassian/tokens";
 
-    assert!(
-        store.get(account).unwrap().is_none(),
-        "fresh service must be empty"
-    );
+    assert!(store.get(account).unwrap().is_none(), "fresh service must be empty");
 
-    store
-        .set(
-            account,
-            &SecretString::from(r#"{"access":"a1","refresh":"r1"}"#),
-        )
-        .unwrap();
-    assert_eq!(
-        store.get(account).unwrap().unwrap().expose(),
-        r#"{"access":"a1","refresh":"r1"}"#
-    );
+    store.set(account, &SecretString::from(r#"{"access":"a1","refresh":"r1"}"#)).unwrap();
+    assert_eq!(store.get(account).unwrap().unwrap().expose(), r#"{"access":"a1","refresh":"r1"}"#);
 
     // Overwrite must replace, not add a second matching item (which would be Ambiguous).
-    store
-        .set(account, &SecretString::from("v2 with unicode ✓"))
-        .unwrap();
-    assert_eq!(
-        store.get(account).unwrap().unwrap().expose(),
-        "v2 with unicode ✓"
-    );
+    store.set(account, &SecretString::from("v2 with unicode ✓")).unwrap();
+    assert_eq!(store.get(account).unwrap().unwrap().expose(), "v2 with unicode ✓");
 
     // Accounts are independent.
     store.set("conn/other/tokens", &"other".into()).unwrap();
-    assert_eq!(
-        store.get(account).unwrap().unwrap().expose(),
-        "v2 with unicode ✓"
-    );
+    assert_eq!(store.get(account).unwrap().unwrap().expose(), "v2 with unicode ✓");
 
     store.delete(account).unwrap();
     assert!(store.get(account).unwrap().is_none());

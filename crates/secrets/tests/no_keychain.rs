@@ -18,9 +18,7 @@ const TEST_NAME: &str = "probe_without_session_bus_is_unavailable";
 #[test]
 fn probe_without_session_bus_is_unavailable() {
     if std::env::var_os(CHILD_MARKER).is_some() {
-        let err = KeychainStore::new("latchkey-test-no-bus")
-            .probe()
-            .unwrap_err();
+        let err = KeychainStore::new("latchkey-test-no-bus").probe().unwrap_err();
         println!("probe error kind={} message={err}", err.kind());
         println!("probe error debug={err:?}");
         assert!(err.is_unavailable(), "expected unavailable, got {err:?}");
@@ -39,13 +37,6 @@ fn probe_without_session_bus_is_unavailable() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("kind=keychain_unavailable"),
-        "child did not run the probe:\n{stdout}"
-    );
+    assert!(out.status.success(), "child failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("kind=keychain_unavailable"), "child did not run the probe:\n{stdout}");
 }

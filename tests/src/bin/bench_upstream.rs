@@ -25,7 +25,8 @@ use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
 const HOLD_MAX: Duration = Duration::from_secs(120);
-const FIRST_EVENT: &str = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"hello\"}}\n\n";
+const FIRST_EVENT: &str =
+    "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"hello\"}}\n\n";
 
 fn json_body(status: StatusCode, v: &Value) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
@@ -48,7 +49,9 @@ async fn mcp_post(body: Bytes) -> Response {
         "ping" => json!({}),
         "tools/list" => json!({"tools": [{"name": "echo", "description": "Answers ok.", "inputSchema": {"type": "object", "properties": {}}}]}),
         "tools/call" => json!({"content": [{"type": "text", "text": "ok"}], "isError": false}),
-        other => return json_body(StatusCode::OK, &json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": format!("Method not found: {other}")}})),
+        other => {
+            return json_body(StatusCode::OK, &json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": format!("Method not found: {other}")}}));
+        }
     };
     json_body(StatusCode::OK, &json!({"jsonrpc": "2.0", "id": id, "result": result}))
 }

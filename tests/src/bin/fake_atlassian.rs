@@ -8,19 +8,14 @@ use std::time::Duration;
 
 use latchkey_e2e::{FakeAtlassian, FakeOptions};
 
-const USAGE: &str =
-    "usage: fake-atlassian [--port N] [--ttl SECS] [--grace SECS] [--issuer-bug] [--deny-consent]";
+const USAGE: &str = "usage: fake-atlassian [--port N] [--ttl SECS] [--grace SECS] [--issuer-bug] [--deny-consent]";
 
 fn parse_args() -> Result<(u16, FakeOptions), String> {
     let mut port = 0u16;
     let mut opts = FakeOptions::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        let mut num = |what: &str| -> Result<u64, String> {
-            args.next()
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| format!("{what} needs a number\n{USAGE}"))
-        };
+        let mut num = |what: &str| -> Result<u64, String> { args.next().and_then(|v| v.parse().ok()).ok_or_else(|| format!("{what} needs a number\n{USAGE}")) };
         match a.as_str() {
             "--port" => port = u16::try_from(num("--port")?).map_err(|e| e.to_string())?,
             "--ttl" => opts.access_token_ttl = Duration::from_secs(num("--ttl")?),

@@ -27,12 +27,8 @@ pub(crate) fn json_response(status: StatusCode, body: Value) -> Response {
 
 /// OAuth error body `{error, error_description}`.
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    let mut resp = json_response(
-        status,
-        json!({"error": error, "error_description": description}),
-    );
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut resp = json_response(status, json!({"error": error, "error_description": description}));
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
 
@@ -82,9 +78,7 @@ pub async fn authorization_server_metadata(State(sh): Ctx) -> Response {
 
 /// Loopback redirect with an explicit port: `http://127.0.0.1:<port>/...` or `http://localhost:<port>/...`.
 fn valid_redirect_uri(uri: &str) -> bool {
-    let rest = uri
-        .strip_prefix("http://127.0.0.1:")
-        .or_else(|| uri.strip_prefix("http://localhost:"));
+    let rest = uri.strip_prefix("http://127.0.0.1:").or_else(|| uri.strip_prefix("http://localhost:"));
     let Some(rest) = rest else { return false };
     let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
     let port_ok = rest[..digits].parse::<u16>().is_ok_and(|p| p != 0);
@@ -114,9 +108,7 @@ pub async fn register(State(sh): Ctx, body: Bytes) -> Response {
                 return oauth_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_redirect_uri",
-                    &format!(
-                        "redirect URI {u} is not allowed: use http://127.0.0.1:<port>/... or http://localhost:<port>/..."
-                    ),
+                    &format!("redirect URI {u} is not allowed: use http://127.0.0.1:<port>/... or http://localhost:<port>/..."),
                 );
             }
         }
@@ -131,18 +123,10 @@ pub async fn register(State(sh): Ctx, body: Bytes) -> Response {
     let response_types = strings("response_types", &["code"]);
     let client_name = meta.get("client_name").cloned().unwrap_or(Value::Null);
     let client_id = random_token("");
-    let issued_at = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let issued_at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     {
         let mut st = sh.lock();
-        st.clients.insert(
-            client_id.clone(),
-            Client {
-                redirect_uris: redirect_uris.clone(),
-            },
-        );
+        st.clients.insert(client_id.clone(), Client { redirect_uris: redirect_uris.clone() });
         st.counters.registrations += 1;
     }
     json_response(
@@ -244,12 +228,7 @@ fn decide(sh: &Shared, q: &HashMap<String, String>, consent_step: bool) -> Respo
     if let Some(rule) = st.opts.domain_rule.clone() {
         let host = url::Url::parse(redirect_uri).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
         if !host.eq_ignore_ascii_case(&rule) {
-            return error_page(&format!(
-                "{} ({}). Your organization only allows redirects to {}.",
-                super::DOMAIN_RULE_MESSAGE,
-                esc(redirect_uri),
-                esc(&rule)
-            ));
+            return error_page(&format!("{} ({}). Your organization only allows redirects to {}.", super::DOMAIN_RULE_MESSAGE, esc(redirect_uri), esc(&rule)));
         }
     }
     let iss = sh.advertised_issuer(&st);
@@ -266,17 +245,11 @@ fn decide(sh: &Shared, q: &HashMap<String, String>, consent_step: bool) -> Respo
         "code" => {}
         "" => return fail("invalid_request", "response_type is required"),
         _ => {
-            return fail(
-                "unsupported_response_type",
-                "only response_type=code is supported",
-            );
+            return fail("unsupported_response_type", "only response_type=code is supported");
         }
     }
     if get("code_challenge").is_empty() || get("code_challenge_method") != "S256" {
-        return fail(
-            "invalid_request",
-            "PKCE with code_challenge_method=S256 is required",
-        );
+        return fail("invalid_request", "PKCE with code_challenge_method=S256 is required");
     }
     if get("resource") != sh.mcp_url() {
         return fail("invalid_target", "resource must be the MCP server URL");
@@ -286,20 +259,9 @@ fn decide(sh: &Shared, q: &HashMap<String, String>, consent_step: bool) -> Respo
     }
     // Unknown scopes are dropped; no scope at all means everything supported.
     let requested: Vec<&str> = get("scope").split(' ').filter(|s| !s.is_empty()).collect();
-    let granted: Vec<&str> = if requested.is_empty() {
-        SCOPES_SUPPORTED.to_vec()
-    } else {
-        requested
-            .into_iter()
-            .filter(|s| SCOPES_SUPPORTED.contains(s))
-            .collect()
-    };
-    let default_site = st
-        .opts
-        .consent_site
-        .clone()
-        .or_else(|| st.opts.sites.first().map(|s| s.cloud_id.clone()))
-        .unwrap_or_default();
+    let granted: Vec<&str> =
+        if requested.is_empty() { SCOPES_SUPPORTED.to_vec() } else { requested.into_iter().filter(|s| SCOPES_SUPPORTED.contains(s)).collect() };
+    let default_site = st.opts.consent_site.clone().or_else(|| st.opts.sites.first().map(|s| s.cloud_id.clone())).unwrap_or_default();
     if !consent_step && st.opts.interactive_consent {
         return consent_page(q, &st.opts.sites, &default_site, &granted.join(" "));
     }
@@ -339,15 +301,10 @@ fn client_id_of(form: &HashMap<String, String>, headers: &HeaderMap) -> Option<S
         return Some(id.clone());
     }
     let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let b64 = auth
-        .strip_prefix("Basic ")
-        .or_else(|| auth.strip_prefix("basic "))?;
+    let b64 = auth.strip_prefix("Basic ").or_else(|| auth.strip_prefix("basic "))?;
     let decoded = String::from_utf8(STANDARD.decode(b64.trim()).ok()?).ok()?;
     let id = decoded.split(':').next()?;
-    let id = url::form_urlencoded::parse(format!("x={id}").as_bytes())
-        .next()?
-        .1
-        .into_owned();
+    let id = url::form_urlencoded::parse(format!("x={id}").as_bytes()).next()?.1.into_owned();
     (!id.is_empty()).then_some(id)
 }
 
@@ -358,31 +315,17 @@ pub async fn token(State(sh): Ctx, headers: HeaderMap, body: Bytes) -> Response 
     let resp = {
         let mut st = sh.lock();
         let client_id = client_id_of(&form, &headers);
-        let known = client_id
-            .as_ref()
-            .is_some_and(|id| st.clients.contains_key(id));
+        let known = client_id.as_ref().is_some_and(|id| st.clients.contains_key(id));
         let is_refresh = grant_type == "refresh_token";
         let resp = if !known {
-            oauth_error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                "unknown client_id",
-            )
+            oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client_id")
         } else {
             let client_id = client_id.unwrap_or_default();
             match grant_type.as_str() {
                 "authorization_code" => exchange_code(&sh, &mut st, &form, &client_id),
                 "refresh_token" => refresh(&sh, &mut st, &form, &client_id),
-                "" => oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "grant_type is required",
-                ),
-                _ => oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "unsupported_grant_type",
-                    "grant_type must be authorization_code or refresh_token",
-                ),
+                "" => oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is required"),
+                _ => oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token"),
             }
         };
         if is_refresh {
@@ -405,17 +348,11 @@ pub async fn token(State(sh): Ctx, headers: HeaderMap, body: Bytes) -> Response 
 
 fn token_ok(body: Value) -> Response {
     let mut resp = json_response(StatusCode::OK, body);
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
 
-fn exchange_code(
-    sh: &Shared,
-    st: &mut super::state::State,
-    form: &HashMap<String, String>,
-    client_id: &str,
-) -> Response {
+fn exchange_code(sh: &Shared, st: &mut super::state::State, form: &HashMap<String, String>, client_id: &str) -> Response {
     let invalid = |d: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", d);
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     // Single use: the code is consumed even if the checks below fail.
@@ -433,55 +370,30 @@ fn exchange_code(
     }
     let verifier = get("code_verifier");
     if verifier.is_empty() {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "code_verifier is required",
-        );
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "code_verifier is required");
     }
     if pkce_s256(verifier) != code.code_challenge {
         return invalid("PKCE verification failed");
     }
     if get("resource") != code.resource || code.resource != sh.mcp_url() {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_target",
-            "resource must be the MCP server URL",
-        );
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_target", "resource must be the MCP server URL");
     }
     token_ok(st.start_family(&code))
 }
 
-fn refresh(
-    sh: &Shared,
-    st: &mut super::state::State,
-    form: &HashMap<String, String>,
-    client_id: &str,
-) -> Response {
+fn refresh(sh: &Shared, st: &mut super::state::State, form: &HashMap<String, String>, client_id: &str) -> Response {
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     if !get("resource").is_empty() && get("resource") != sh.mcp_url() {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_target",
-            "resource must be the MCP server URL",
-        );
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_target", "resource must be the MCP server URL");
     }
     let rt = get("refresh_token");
     if rt.is_empty() {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "refresh_token is required",
-        );
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "refresh_token is required");
     }
     match st.redeem_refresh(rt, client_id) {
         RefreshOutcome::Issued(body) => token_ok(body),
         RefreshOutcome::Invalid(d) => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", d),
-        RefreshOutcome::WrongClient => oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            "refresh token was issued to another client",
-        ),
+        RefreshOutcome::WrongClient => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "refresh token was issued to another client"),
     }
 }
 
@@ -489,11 +401,7 @@ fn refresh(
 pub async fn revoke(State(sh): Ctx, body: Bytes) -> Response {
     let form = parse_form(&body);
     let Some(token) = form.get("token").filter(|t| !t.is_empty()) else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "token is required",
-        );
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "token is required");
     };
     let mut st = sh.lock();
     st.revoke_token(token);

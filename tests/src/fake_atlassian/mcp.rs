@@ -43,10 +43,7 @@ fn has_product_scope(scope: &str) -> bool {
 }
 
 fn unauthorized(sh: &Shared, body: Value) -> Response {
-    let challenge = format!(
-        "Bearer resource_metadata=\"{}\", error=\"invalid_token\"",
-        sh.resource_metadata_url()
-    );
+    let challenge = format!("Bearer resource_metadata=\"{}\", error=\"invalid_token\"", sh.resource_metadata_url());
     let mut resp = json_response(StatusCode::UNAUTHORIZED, body);
     if let Ok(v) = HeaderValue::from_str(&challenge) {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
@@ -60,18 +57,9 @@ fn api_tokens_disabled() -> Value {
 }
 
 fn check_bearer(sh: &Shared, headers: &HeaderMap) -> Auth {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let bearer = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim);
-    let basic = value
-        .strip_prefix("Basic ")
-        .or_else(|| value.strip_prefix("basic "))
-        .map(str::trim);
+    let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let bearer = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim);
+    let basic = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")).map(str::trim);
     let mut st = sh.lock();
     let full = super::SCOPES_SUPPORTED.join(" ");
     let mut api_token = false;
@@ -80,11 +68,7 @@ fn check_bearer(sh: &Shared, headers: &HeaderMap) -> Auth {
         Some(Grant { scope: fam.scope.clone(), cloud_id: Some(fam.cloud_id.clone()), limited: !has_product_scope(&fam.scope) })
     } else if let Some(b64) = basic {
         api_token = true;
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .unwrap_or_default();
+        let decoded = base64::engine::general_purpose::STANDARD.decode(b64).ok().and_then(|b| String::from_utf8(b).ok()).unwrap_or_default();
         let ok = st.opts.api_token_basic.as_ref().is_some_and(|(email, token)| decoded == format!("{email}:{token}"));
         ok.then(|| Grant { scope: full.clone(), cloud_id: None, limited: false })
     } else if bearer.is_some_and(|t| st.opts.service_key.as_deref() == Some(t)) {
@@ -105,10 +89,7 @@ fn check_bearer(sh: &Shared, headers: &HeaderMap) -> Auth {
         }
         None => {
             st.counters.unauthorized_mcp += 1;
-            Auth::Denied(unauthorized(
-                sh,
-                json!({"error": "invalid_token", "error_description": "missing, invalid or expired access token"}),
-            ))
+            Auth::Denied(unauthorized(sh, json!({"error": "invalid_token", "error_description": "missing, invalid or expired access token"})))
         }
     }
 }
@@ -147,20 +128,10 @@ pub async fn post_mcp(State(sh): Ctx, headers: HeaderMap, body: Bytes) -> Respon
         Auth::Denied(r) => return r,
     };
     let Ok(msg) = serde_json::from_slice::<Value>(&body) else {
-        return json_response(
-            StatusCode::BAD_REQUEST,
-            rpc_error(&Value::Null, -32700, "Parse error"),
-        );
+        return json_response(StatusCode::BAD_REQUEST, rpc_error(&Value::Null, -32700, "Parse error"));
     };
     if !msg.is_object() {
-        return json_response(
-            StatusCode::BAD_REQUEST,
-            rpc_error(
-                &Value::Null,
-                -32600,
-                "Invalid Request: expected a single JSON-RPC object",
-            ),
-        );
+        return json_response(StatusCode::BAD_REQUEST, rpc_error(&Value::Null, -32600, "Invalid Request: expected a single JSON-RPC object"));
     }
     let session = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok());
     let method = msg.get("method").and_then(Value::as_str);
@@ -170,10 +141,7 @@ pub async fn post_mcp(State(sh): Ctx, headers: HeaderMap, body: Bytes) -> Respon
         && let Some(s) = session
         && !sh.lock().sessions.contains(s)
     {
-        return json_response(
-            StatusCode::NOT_FOUND,
-            rpc_error(&id.unwrap_or(Value::Null), -32001, "Session not found"),
-        );
+        return json_response(StatusCode::NOT_FOUND, rpc_error(&id.unwrap_or(Value::Null), -32001, "Session not found"));
     }
     let (Some(method), Some(id)) = (method, id) else {
         // A notification or a response from the client.
@@ -182,15 +150,8 @@ pub async fn post_mcp(State(sh): Ctx, headers: HeaderMap, body: Bytes) -> Respon
     let params = msg.get("params").cloned().unwrap_or(Value::Null);
     let body = match method {
         "initialize" => {
-            let requested = params
-                .get("protocolVersion")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let version = if PROTOCOL_VERSIONS.contains(&requested) {
-                requested
-            } else {
-                LATEST_PROTOCOL
-            };
+            let requested = params.get("protocolVersion").and_then(Value::as_str).unwrap_or("");
+            let version = if PROTOCOL_VERSIONS.contains(&requested) { requested } else { LATEST_PROTOCOL };
             let session_id = random_token("sess_");
             sh.lock().sessions.insert(session_id.clone());
             let body = rpc_result(
@@ -211,14 +172,7 @@ pub async fn post_mcp(State(sh): Ctx, headers: HeaderMap, body: Bytes) -> Respon
         "tools/list" => rpc_result(&id, json!({"tools": visible_tools(grant.limited)})),
         "tools/call" => {
             // An OAuth grant is for one site; an API token is not bound to a site.
-            let sites: Vec<FakeSite> = sh
-                .lock()
-                .opts
-                .sites
-                .iter()
-                .filter(|s| grant.cloud_id.as_ref().is_none_or(|c| *c == s.cloud_id))
-                .cloned()
-                .collect();
+            let sites: Vec<FakeSite> = sh.lock().opts.sites.iter().filter(|s| grant.cloud_id.as_ref().is_none_or(|c| *c == s.cloud_id)).cloned().collect();
             match call_tool(&params, &sites, &grant.scope, grant.limited) {
                 Ok(result) => rpc_result(&id, result),
                 Err(message) => rpc_error(&id, -32602, &message),
@@ -235,14 +189,7 @@ fn visible_tools(limited: bool) -> Value {
     if !limited {
         return all;
     }
-    Value::Array(
-        all.as_array()
-            .into_iter()
-            .flatten()
-            .filter(|t| super::ACCOUNT_TOOLS.iter().any(|n| t["name"] == *n))
-            .cloned()
-            .collect(),
-    )
+    Value::Array(all.as_array().into_iter().flatten().filter(|t| super::ACCOUNT_TOOLS.iter().any(|n| t["name"] == *n)).cloned().collect())
 }
 
 fn object_schema(props: Value, required: &[&str]) -> Value {
@@ -320,33 +267,21 @@ fn tool_error(message: &str) -> Value {
 /// a tool-level failure (e.g. an inaccessible cloudId) is an `isError` result.
 fn call_tool(params: &Value, sites: &[FakeSite], scope: &str, limited: bool) -> Result<Value, String> {
     let name = params.get("name").and_then(Value::as_str).unwrap_or("");
-    let args = params
-        .get("arguments")
-        .cloned()
-        .unwrap_or_else(|| json!({}));
+    let args = params.get("arguments").cloned().unwrap_or_else(|| json!({}));
     let arg = |k: &str| -> Result<String, String> {
         match args.get(k) {
             Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
             Some(v) if v.is_number() => Ok(v.to_string()),
-            _ => Err(format!(
-                "Invalid arguments for tool {name}: missing required argument {k}"
-            )),
+            _ => Err(format!("Invalid arguments for tool {name}: missing required argument {k}")),
         }
     };
     let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
     let tools = visible_tools(limited);
-    let Some(tool) = tools
-        .as_array()
-        .and_then(|t| t.iter().find(|t| t["name"] == name))
-    else {
+    let Some(tool) = tools.as_array().and_then(|t| t.iter().find(|t| t["name"] == name)) else {
         return Err(format!("Unknown tool: {name}"));
     };
     // Every required argument must be present before anything else is looked at.
-    for k in tool["inputSchema"]["required"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
+    for k in tool["inputSchema"]["required"].as_array().into_iter().flatten() {
         arg(k.as_str().unwrap_or_default())?;
     }
     let site = if tool["inputSchema"]["properties"].get("cloudId").is_some() {
@@ -354,9 +289,7 @@ fn call_tool(params: &Value, sites: &[FakeSite], scope: &str, limited: bool) -> 
         match sites.iter().find(|s| s.cloud_id == cloud_id) {
             Some(s) => Some(s.clone()),
             None => {
-                return Ok(tool_error(&format!(
-                    "cloudId {cloud_id} is not accessible with this grant"
-                )));
+                return Ok(tool_error(&format!("cloudId {cloud_id} is not accessible with this grant")));
             }
         }
     } else {
@@ -364,12 +297,9 @@ fn call_tool(params: &Value, sites: &[FakeSite], scope: &str, limited: bool) -> 
     };
     let site_url = site.as_ref().map(|s| s.url.clone()).unwrap_or_default();
     let value = match name {
-        "getAccessibleAtlassianResources" => Value::Array(
-            sites
-                .iter()
-                .map(|s| json!({"id": s.cloud_id, "name": s.name, "url": s.url, "scopes": scopes}))
-                .collect(),
-        ),
+        "getAccessibleAtlassianResources" => {
+            Value::Array(sites.iter().map(|s| json!({"id": s.cloud_id, "name": s.name, "url": s.url, "scopes": scopes})).collect())
+        }
         "atlassianUserInfo" => json!({
             "account_id": "712020:0f3c9e1a-5b2d-4c8e-9a7f-1d2e3f4a5b6c",
             "name": "Jane Doe",

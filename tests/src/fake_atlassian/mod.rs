@@ -117,11 +117,7 @@ impl Default for FakeOptions {
             issuer_bug: false,
             deny_consent: false,
             token_latency: Duration::ZERO,
-            sites: vec![FakeSite {
-                cloud_id: "11111111-1111-1111-1111-111111111111".into(),
-                name: "acme".into(),
-                url: "https://acme.atlassian.net".into(),
-            }],
+            sites: vec![FakeSite { cloud_id: "11111111-1111-1111-1111-111111111111".into(), name: "acme".into(), url: "https://acme.atlassian.net".into() }],
             consent_site: None,
             interactive_consent: false,
             domain_rule: None,
@@ -182,17 +178,10 @@ impl Shared {
     }
     /// The issuer as advertised in AS metadata (honours `issuer_bug`).
     pub(crate) fn advertised_issuer(&self, st: &State) -> String {
-        if st.opts.issuer_bug {
-            self.origin.clone()
-        } else {
-            self.issuer()
-        }
+        if st.opts.issuer_bug { self.origin.clone() } else { self.issuer() }
     }
     pub(crate) fn resource_metadata_url(&self) -> String {
-        format!(
-            "{}/.well-known/oauth-protected-resource/v2/mcp",
-            self.origin
-        )
+        format!("{}/.well-known/oauth-protected-resource/v2/mcp", self.origin)
     }
 }
 
@@ -213,10 +202,7 @@ impl FakeAtlassian {
     pub async fn start_on(addr: SocketAddr, opts: FakeOptions) -> std::io::Result<FakeAtlassian> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            origin: format!("http://{local}"),
-            state: Mutex::new(State::new(opts)),
-        });
+        let shared = Arc::new(Shared { origin: format!("http://{local}"), state: Mutex::new(State::new(opts)) });
         let app = router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -227,11 +213,7 @@ impl FakeAtlassian {
                 eprintln!("fake-atlassian: server error: {e}");
             }
         });
-        Ok(FakeAtlassian {
-            shared,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        Ok(FakeAtlassian { shared, stop: Some(stop), task: Some(task) })
     }
 
     /// `http://127.0.0.1:PORT`
@@ -271,9 +253,7 @@ impl FakeAtlassian {
             let _ = stop.send(());
         }
         if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(Duration::from_secs(2), &mut task)
-                .await
-                .is_err()
+            && tokio::time::timeout(Duration::from_secs(2), &mut task).await.is_err()
         {
             task.abort();
             let _ = task.await;
@@ -294,20 +274,9 @@ impl Drop for FakeAtlassian {
 
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route(
-            "/v2/mcp",
-            post(mcp::post_mcp)
-                .get(mcp::get_mcp)
-                .delete(mcp::delete_mcp),
-        )
-        .route(
-            "/.well-known/oauth-protected-resource/v2/mcp",
-            get(auth::protected_resource_metadata),
-        )
-        .route(
-            &format!("/.well-known/oauth-authorization-server/{TENANT}"),
-            get(auth::authorization_server_metadata),
-        )
+        .route("/v2/mcp", post(mcp::post_mcp).get(mcp::get_mcp).delete(mcp::delete_mcp))
+        .route("/.well-known/oauth-protected-resource/v2/mcp", get(auth::protected_resource_metadata))
+        .route(&format!("/.well-known/oauth-authorization-server/{TENANT}"), get(auth::authorization_server_metadata))
         .route(&format!("/{TENANT}/dcr/register"), post(auth::register))
         .route("/authorize", get(auth::authorize))
         .route("/authorize/consent", get(auth::consent))

@@ -120,15 +120,7 @@ impl State {
     pub fn start_family(&mut self, code: &AuthCode) -> serde_json::Value {
         let id = self.next_family;
         self.next_family += 1;
-        self.families.insert(
-            id,
-            Family {
-                client_id: code.client_id.clone(),
-                scope: code.scope.clone(),
-                cloud_id: code.cloud_id.clone(),
-                revoked: false,
-            },
-        );
+        self.families.insert(id, Family { client_id: code.client_id.clone(), scope: code.scope.clone(), cloud_id: code.cloud_id.clone(), revoked: false });
         self.issue(id)
     }
 
@@ -137,14 +129,7 @@ impl State {
         let ttl = self.opts.access_token_ttl;
         let scope = self.families[&family].scope.clone();
         let access_token = random_token("at_");
-        self.access.insert(
-            access_token.clone(),
-            AccessRecord {
-                family,
-                expires_at: Instant::now() + ttl,
-                expired: false,
-            },
-        );
+        self.access.insert(access_token.clone(), AccessRecord { family, expires_at: Instant::now() + ttl, expired: false });
         let mut body = serde_json::json!({
             "access_token": access_token,
             "token_type": "Bearer",
@@ -153,13 +138,7 @@ impl State {
         });
         if scope.split(' ').any(|s| s == "offline_access") {
             let rt = random_token("rt_");
-            self.refresh.insert(
-                rt.clone(),
-                RefreshRecord {
-                    family,
-                    first_used: None,
-                },
-            );
+            self.refresh.insert(rt.clone(), RefreshRecord { family, first_used: None });
             body["refresh_token"] = rt.into();
         }
         body
@@ -203,11 +182,7 @@ impl State {
 
     /// Revokes the family of an access or refresh token; unknown tokens are ignored.
     pub fn revoke_token(&mut self, token: &str) {
-        let family = self
-            .access
-            .get(token)
-            .map(|r| r.family)
-            .or_else(|| self.refresh.get(token).map(|r| r.family));
+        let family = self.access.get(token).map(|r| r.family).or_else(|| self.refresh.get(token).map(|r| r.family));
         if let Some(f) = family {
             self.revoke_family(f);
         }

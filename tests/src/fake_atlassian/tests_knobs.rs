@@ -18,14 +18,8 @@ fn two_sites() -> FakeOptions {
 
 /// POSTs one JSON-RPC message with `authorization` as the header value; returns status and body.
 async fn rpc(fake: &FakeAtlassian, c: &reqwest::Client, authorization: &str, msg: Value) -> (u16, Value) {
-    let resp = c
-        .post(fake.mcp_url())
-        .header("authorization", authorization)
-        .header("accept", "application/json, text/event-stream")
-        .json(&msg)
-        .send()
-        .await
-        .unwrap();
+    let resp =
+        c.post(fake.mcp_url()).header("authorization", authorization).header("accept", "application/json, text/event-stream").json(&msg).send().await.unwrap();
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
 }
@@ -37,7 +31,13 @@ async fn tool_names(fake: &FakeAtlassian, c: &reqwest::Client, authorization: &s
 }
 
 async fn sites_seen(fake: &FakeAtlassian, c: &reqwest::Client, authorization: &str) -> Vec<String> {
-    let (_, body) = rpc(fake, c, authorization, json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "getAccessibleAtlassianResources", "arguments": {}}})).await;
+    let (_, body) = rpc(
+        fake,
+        c,
+        authorization,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "getAccessibleAtlassianResources", "arguments": {}}}),
+    )
+    .await;
     let text = body["result"]["content"][0]["text"].as_str().unwrap();
     let v: Value = serde_json::from_str(text).unwrap();
     v.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect()
@@ -46,7 +46,19 @@ async fn sites_seen(fake: &FakeAtlassian, c: &reqwest::Client, authorization: &s
 /// Exchanges a code from a redirect for tokens; returns the access token.
 async fn redeem(fake: &FakeAtlassian, c: &reqwest::Client, client_id: &str, redirect: &str, code: &str) -> String {
     let mcp = fake.mcp_url();
-    let (status, body) = token(fake, c, &[("grant_type", "authorization_code"), ("code", code), ("client_id", client_id), ("redirect_uri", redirect), ("code_verifier", VERIFIER), ("resource", &mcp)]).await;
+    let (status, body) = token(
+        fake,
+        c,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", client_id),
+            ("redirect_uri", redirect),
+            ("code_verifier", VERIFIER),
+            ("resource", &mcp),
+        ],
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     body["access_token"].as_str().unwrap().to_owned()
 }
@@ -83,7 +95,8 @@ async fn the_interactive_consent_page_has_a_site_picker_that_submits() {
     // Submitting the form (as a browser would, with the hidden fields) redirects with a code.
     let mut form: Vec<(String, String)> = Vec::new();
     for part in page.split("<input type=\"hidden\" ").skip(1) {
-        let attr = |name: &str| part.split(&format!("{name}=\"")).nth(1).and_then(|r| r.split('"').next()).unwrap().replace("&amp;", "&").replace("&quot;", "\"");
+        let attr =
+            |name: &str| part.split(&format!("{name}=\"")).nth(1).and_then(|r| r.split('"').next()).unwrap().replace("&amp;", "&").replace("&quot;", "\"");
         form.push((attr("name"), attr("value")));
     }
     form.push(("cloud_id".into(), SECOND.into()));
@@ -159,7 +172,13 @@ async fn grants_without_product_scopes_see_only_the_account_tools() {
     let code = param(&location_params(&resp), "code").unwrap();
     let at = redeem(&fake, &c, &client_id, REDIRECT, &code).await;
     assert_eq!(tool_names(&fake, &c, &format!("Bearer {at}")).await, ACCOUNT_TOOLS);
-    let (_, body) = rpc(&fake, &c, &format!("Bearer {at}"), json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "searchJiraIssuesUsingJql", "arguments": {"cloudId": "x", "jql": "a"}}})).await;
+    let (_, body) = rpc(
+        &fake,
+        &c,
+        &format!("Bearer {at}"),
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "searchJiraIssuesUsingJql", "arguments": {"cloudId": "x", "jql": "a"}}}),
+    )
+    .await;
     assert!(body["error"]["message"].as_str().unwrap().contains("Unknown tool"), "{body}");
 
     // With the knob, even a fully scoped grant sees two tools.

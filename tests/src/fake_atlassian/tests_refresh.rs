@@ -20,10 +20,7 @@ async fn refresh_rotates_and_allows_reuse_within_grace() {
     let rt2 = second["refresh_token"].as_str().unwrap();
     assert_ne!(rt1, rt2);
     assert_ne!(first["access_token"], second["access_token"]);
-    assert_eq!(
-        mcp_status(&fake, &c, second["access_token"].as_str().unwrap()).await,
-        200
-    );
+    assert_eq!(mcp_status(&fake, &c, second["access_token"].as_str().unwrap()).await, 200);
 
     // Replaying rt1 within the 10-minute leeway still works.
     let (s, third) = refresh(&fake, &c, &client_id, rt1).await;
@@ -44,10 +41,7 @@ async fn refresh_rotates_and_allows_reuse_within_grace() {
 
 #[tokio::test]
 async fn reuse_after_grace_revokes_the_family() {
-    let opts = FakeOptions {
-        refresh_reuse_grace: Duration::ZERO,
-        ..FakeOptions::default()
-    };
+    let opts = FakeOptions { refresh_reuse_grace: Duration::ZERO, ..FakeOptions::default() };
     let fake = FakeAtlassian::start(opts).await.unwrap();
     let c = http();
     let (client_id, first) = login(&fake, &c).await;
@@ -59,10 +53,7 @@ async fn reuse_after_grace_revokes_the_family() {
 
     let (s, body) = refresh(&fake, &c, &client_id, rt1).await;
     assert_eq!(s, 400);
-    assert_eq!(
-        body,
-        json!({"error": "invalid_grant", "error_description": "refresh token was already used"})
-    );
+    assert_eq!(body, json!({"error": "invalid_grant", "error_description": "refresh token was already used"}));
     // The whole family is gone: the newest refresh token and the access token too.
     let (s, body) = refresh(&fake, &c, &client_id, rt2).await;
     assert_eq!((s, body["error"].as_str()), (400, Some("invalid_grant")));
@@ -79,42 +70,19 @@ async fn revoke_and_expire_and_latency() {
     assert_eq!(mcp_status(&fake, &c, at).await, 200);
     fake.expire_all_access_tokens();
     assert_eq!(mcp_status(&fake, &c, at).await, 401);
-    let (s, second) = refresh(
-        &fake,
-        &c,
-        &client_id,
-        first["refresh_token"].as_str().unwrap(),
-    )
-    .await;
+    let (s, second) = refresh(&fake, &c, &client_id, first["refresh_token"].as_str().unwrap()).await;
     assert_eq!(s, 200);
-    assert_eq!(
-        mcp_status(&fake, &c, second["access_token"].as_str().unwrap()).await,
-        200
-    );
+    assert_eq!(mcp_status(&fake, &c, second["access_token"].as_str().unwrap()).await, 200);
 
     fake.set_options(|o| o.token_latency = Duration::from_millis(200));
     let started = std::time::Instant::now();
-    let (s, third) = refresh(
-        &fake,
-        &c,
-        &client_id,
-        second["refresh_token"].as_str().unwrap(),
-    )
-    .await;
+    let (s, third) = refresh(&fake, &c, &client_id, second["refresh_token"].as_str().unwrap()).await;
     assert_eq!(s, 200);
     assert!(started.elapsed() >= Duration::from_millis(200));
 
-    let resp = c
-        .post(format!("{}/oauth/revoke", fake.origin()))
-        .form(&[("token", third["refresh_token"].as_str().unwrap())])
-        .send()
-        .await
-        .unwrap();
+    let resp = c.post(format!("{}/oauth/revoke", fake.origin())).form(&[("token", third["refresh_token"].as_str().unwrap())]).send().await.unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(
-        mcp_status(&fake, &c, third["access_token"].as_str().unwrap()).await,
-        401
-    );
+    assert_eq!(mcp_status(&fake, &c, third["access_token"].as_str().unwrap()).await, 401);
     let c2 = fake.counters();
     assert_eq!(
         c2,
@@ -134,28 +102,18 @@ async fn revoke_and_expire_and_latency() {
 
 #[tokio::test]
 async fn racing_refreshers_after_grace_lose_the_family() {
-    let opts = FakeOptions {
-        refresh_reuse_grace: Duration::ZERO,
-        token_latency: Duration::from_millis(100),
-        ..FakeOptions::default()
-    };
+    let opts = FakeOptions { refresh_reuse_grace: Duration::ZERO, token_latency: Duration::from_millis(100), ..FakeOptions::default() };
     let fake = FakeAtlassian::start(opts).await.unwrap();
     let c = http();
     let (client_id, first) = login(&fake, &c).await;
     let rt = first["refresh_token"].as_str().unwrap();
-    let (a, b) = tokio::join!(
-        refresh(&fake, &c, &client_id, rt),
-        refresh(&fake, &c, &client_id, rt)
-    );
+    let (a, b) = tokio::join!(refresh(&fake, &c, &client_id, rt), refresh(&fake, &c, &client_id, rt));
     let mut statuses = [a.0, b.0];
     statuses.sort();
     assert_eq!(statuses, [200, 400]);
     let winner = if a.0 == 200 { a.1 } else { b.1 };
     // The loser's reuse revoked the family, including the winner's fresh tokens.
-    assert_eq!(
-        mcp_status(&fake, &c, winner["access_token"].as_str().unwrap()).await,
-        401
-    );
+    assert_eq!(mcp_status(&fake, &c, winner["access_token"].as_str().unwrap()).await, 401);
     let counters = fake.counters();
     assert_eq!((counters.refreshes, counters.refresh_failures), (1, 1));
     fake.shutdown().await;

@@ -25,7 +25,18 @@ fn entry(t: &Target<'_>) -> Value {
     http_entry(Some("streamableHttp"), "url", t)
 }
 
-pub const APP: App = App { id: "cline", name: "Cline", format: Format::Json, container: Container::Map(&["mcpServers"]), config_paths, installed, entry, stdio_entry: stdio, note: "Cline reloads its MCP servers on its own.", cli: None };
+pub const APP: App = App {
+    id: "cline",
+    name: "Cline",
+    format: Format::Json,
+    container: Container::Map(&["mcpServers"]),
+    config_paths,
+    installed,
+    entry,
+    stdio_entry: stdio,
+    note: "Cline reloads its MCP servers on its own.",
+    cli: None,
+};
 
 fn stdio(s: &Stdio<'_>) -> Value {
     stdio_entry(Some("stdio"), s)

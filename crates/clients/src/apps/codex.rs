@@ -25,7 +25,18 @@ fn entry(t: &Target<'_>) -> Value {
     json!({ "url": t.url, "http_headers": { "Authorization": format!("Bearer {}", t.key) } })
 }
 
-pub const APP: App = App { id: "codex", name: "Codex CLI", format: Format::Toml, container: Container::Map(&["mcp_servers"]), config_paths, installed, entry, stdio_entry: stdio, note: "Start a new Codex session to pick it up.", cli: None };
+pub const APP: App = App {
+    id: "codex",
+    name: "Codex CLI",
+    format: Format::Toml,
+    container: Container::Map(&["mcp_servers"]),
+    config_paths,
+    installed,
+    entry,
+    stdio_entry: stdio,
+    note: "Start a new Codex session to pick it up.",
+    cli: None,
+};
 
 fn stdio(s: &Stdio<'_>) -> Value {
     stdio_entry(None, s)

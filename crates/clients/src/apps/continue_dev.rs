@@ -26,7 +26,18 @@ fn entry(t: &Target<'_>) -> Value {
     })
 }
 
-pub const APP: App = App { id: "continue", name: "Continue", format: Format::Yaml, container: Container::List(&["mcpServers"], "name"), config_paths, installed, entry, stdio_entry: stdio, note: "Continue reloads its config on its own.", cli: None };
+pub const APP: App = App {
+    id: "continue",
+    name: "Continue",
+    format: Format::Yaml,
+    container: Container::List(&["mcpServers"], "name"),
+    config_paths,
+    installed,
+    entry,
+    stdio_entry: stdio,
+    note: "Continue reloads its config on its own.",
+    cli: None,
+};
 
 fn stdio(s: &Stdio<'_>) -> Value {
     json!({ "name": s.connection, "type": "stdio", "command": s.command.to_string_lossy(), "args": s.args })

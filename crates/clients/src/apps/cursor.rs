@@ -20,7 +20,18 @@ fn entry(t: &Target<'_>) -> Value {
     http_entry(None, "url", t)
 }
 
-pub const APP: App = App { id: "cursor", name: "Cursor", format: Format::Json, container: Container::Map(&["mcpServers"]), config_paths, installed, entry, stdio_entry: stdio, note: "Cursor picks it up on its own; check Settings → MCP.", cli: None };
+pub const APP: App = App {
+    id: "cursor",
+    name: "Cursor",
+    format: Format::Json,
+    container: Container::Map(&["mcpServers"]),
+    config_paths,
+    installed,
+    entry,
+    stdio_entry: stdio,
+    note: "Cursor picks it up on its own; check Settings → MCP.",
+    cli: None,
+};
 
 fn stdio(s: &Stdio<'_>) -> Value {
     stdio_entry(None, s)

@@ -21,7 +21,18 @@ fn entry(t: &Target<'_>) -> Value {
     http_entry(None, "httpUrl", t)
 }
 
-pub const APP: App = App { id: "gemini", name: "Gemini CLI", format: Format::Jsonc, container: Container::Map(&["mcpServers"]), config_paths, installed, entry, stdio_entry: stdio, note: "Start a new Gemini CLI session to pick it up.", cli: None };
+pub const APP: App = App {
+    id: "gemini",
+    name: "Gemini CLI",
+    format: Format::Jsonc,
+    container: Container::Map(&["mcpServers"]),
+    config_paths,
+    installed,
+    entry,
+    stdio_entry: stdio,
+    note: "Start a new Gemini CLI session to pick it up.",
+    cli: None,
+};
 
 fn stdio(s: &Stdio<'_>) -> Value {
     stdio_entry(None, s)

@@ -35,7 +35,18 @@ fn entry(t: &Target<'_>) -> Value {
     })
 }
 
-pub const APP: App = App { id: "goose", name: "Goose", format: Format::Yaml, container: Container::Map(&["extensions"]), config_paths, installed, entry, stdio_entry: stdio, note: "Start a new Goose session to pick it up.", cli: None };
+pub const APP: App = App {
+    id: "goose",
+    name: "Goose",
+    format: Format::Yaml,
+    container: Container::Map(&["extensions"]),
+    config_paths,
+    installed,
+    entry,
+    stdio_entry: stdio,
+    note: "Start a new Goose session to pick it up.",
+    cli: None,
+};
 
 fn stdio(s: &Stdio<'_>) -> Value {
     json!({ "type": "stdio", "name": s.connection, "cmd": s.command.to_string_lossy(), "args": s.args, "enabled": true, "timeout": 300 })

@@ -20,7 +20,18 @@ fn entry(t: &Target<'_>) -> Value {
     http_entry(None, "url", t)
 }
 
-pub const APP: App = App { id: "lm-studio", name: "LM Studio", format: Format::Json, container: Container::Map(&["mcpServers"]), config_paths, installed, entry, stdio_entry: stdio, note: "LM Studio picks it up on its own.", cli: None };
+pub const APP: App = App {
+    id: "lm-studio",
+    name: "LM Studio",
+    format: Format::Json,
+    container: Container::Map(&["mcpServers"]),
+    config_paths,
+    installed,
+    entry,
+    stdio_entry: stdio,
+    note: "LM Studio picks it up on its own.",
+    cli: None,
+};
 
 fn stdio(s: &Stdio<'_>) -> Value {
     stdio_entry(None, s)

@@ -20,7 +20,18 @@ fn entry(t: &Target<'_>) -> Value {
     http_entry(Some("http"), "url", t)
 }
 
-pub const APP: App = App { id: "vscode", name: "VS Code", format: Format::Jsonc, container: Container::Map(&["servers"]), config_paths, installed, entry, stdio_entry: stdio, note: "VS Code picks it up on its own; start the server from the MCP view if asked.", cli: None };
+pub const APP: App = App {
+    id: "vscode",
+    name: "VS Code",
+    format: Format::Jsonc,
+    container: Container::Map(&["servers"]),
+    config_paths,
+    installed,
+    entry,
+    stdio_entry: stdio,
+    note: "VS Code picks it up on its own; start the server from the MCP view if asked.",
+    cli: None,
+};
 
 fn stdio(s: &Stdio<'_>) -> Value {
     stdio_entry(Some("stdio"), s)

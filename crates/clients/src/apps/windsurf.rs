@@ -24,7 +24,18 @@ fn entry(t: &Target<'_>) -> Value {
     http_entry(None, "serverUrl", t)
 }
 
-pub const APP: App = App { id: "windsurf", name: "Windsurf", format: Format::Json, container: Container::Map(&["mcpServers"]), config_paths, installed, entry, stdio_entry: stdio, note: "Press Refresh in Windsurf's MCP settings.", cli: None };
+pub const APP: App = App {
+    id: "windsurf",
+    name: "Windsurf",
+    format: Format::Json,
+    container: Container::Map(&["mcpServers"]),
+    config_paths,
+    installed,
+    entry,
+    stdio_entry: stdio,
+    note: "Press Refresh in Windsurf's MCP settings.",
+    cli: None,
+};
 
 fn stdio(s: &Stdio<'_>) -> Value {
     stdio_entry(None, s)

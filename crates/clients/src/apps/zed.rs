@@ -27,7 +27,18 @@ fn entry(t: &Target<'_>) -> Value {
     http_entry(None, "url", t)
 }
 
-pub const APP: App = App { id: "zed", name: "Zed", format: Format::Jsonc, container: Container::Map(&["context_servers"]), config_paths, installed, entry, stdio_entry: stdio, note: "Zed reloads its settings on its own.", cli: None };
+pub const APP: App = App {
+    id: "zed",
+    name: "Zed",
+    format: Format::Jsonc,
+    container: Container::Map(&["context_servers"]),
+    config_paths,
+    installed,
+    entry,
+    stdio_entry: stdio,
+    note: "Zed reloads its settings on its own.",
+    cli: None,
+};
 
 fn stdio(s: &Stdio<'_>) -> Value {
     stdio_entry(None, s)

@@ -36,7 +36,10 @@ pub(super) fn discovery_findings(d: &Discovered, url: &Url) -> Vec<Finding> {
         out.push(Finding::warn(DISCOVERY, w).action("Move the connection to https://mcp.atlassian.com/v2/mcp."));
     }
     if !d.auth_server.supports_s256() {
-        out.push(Finding::fail(DISCOVERY, format!("The authorization server {issuer} does not offer PKCE (S256), which MCP requires.")).action("Tell the server's administrator; Latchkey cannot sign in safely without it."));
+        out.push(
+            Finding::fail(DISCOVERY, format!("The authorization server {issuer} does not offer PKCE (S256), which MCP requires."))
+                .action("Tell the server's administrator; Latchkey cannot sign in safely without it."),
+        );
     } else if quirk {
         out.push(
             Finding::warn(DISCOVERY, format!("Accepted Atlassian's known issuer bug: the authorization server {} names itself {issuer}.", asked.unwrap_or_default()))
@@ -52,16 +55,23 @@ pub(super) fn discovery_failure(e: &OAuthError, conn: &Connection) -> Finding {
     let name = conn.name.as_str();
     match e {
         OAuthError::IssuerMismatch { expected, advertised } => {
-            let bare_origin = Url::parse(expected).ok().is_some_and(|u| !u.path().trim_end_matches('/').is_empty() && u.origin().ascii_serialization() == advertised.trim_end_matches('/'));
-            let f = Finding::fail(DISCOVERY, format!("The authorization server {expected} names itself {advertised}, so Latchkey refused it (issuer mismatch)."));
+            let bare_origin = Url::parse(expected)
+                .ok()
+                .is_some_and(|u| !u.path().trim_end_matches('/').is_empty() && u.origin().ascii_serialization() == advertised.trim_end_matches('/'));
+            let f =
+                Finding::fail(DISCOVERY, format!("The authorization server {expected} names itself {advertised}, so Latchkey refused it (issuer mismatch)."));
             if bare_origin {
                 f.action(format!("This is Atlassian's known issuer bug. Connect with the Atlassian preset, which accepts exactly this quirk: `latchkey connect atlassian --url {}`.", conn.url))
             } else {
                 f.action("This could be an impersonation or a misconfigured server; tell the server's administrator.")
             }
         }
-        OAuthError::ResourceMismatch { advertised, .. } => Finding::fail(DISCOVERY, format!("The server says it is {advertised}, which is not the URL you connected to; Latchkey will not send it a token.")).action("Check the URL; connect to the exact MCP endpoint the server names."),
-        OAuthError::BadMetadata { document, url, detail } => Finding::fail(DISCOVERY, format!("The server's {document} at {url} is not usable: {detail}.")).action("The server is misconfigured; tell its administrator."),
+        OAuthError::ResourceMismatch { advertised, .. } => {
+            Finding::fail(DISCOVERY, format!("The server says it is {advertised}, which is not the URL you connected to; Latchkey will not send it a token."))
+                .action("Check the URL; connect to the exact MCP endpoint the server names.")
+        }
+        OAuthError::BadMetadata { document, url, detail } => Finding::fail(DISCOVERY, format!("The server's {document} at {url} is not usable: {detail}."))
+            .action("The server is misconfigured; tell its administrator."),
         OAuthError::Network { url, detail } => {
             let host = Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "the authorization server".into());
             let mut f = network_failure(e, &host, None);
@@ -71,7 +81,8 @@ pub(super) fn discovery_failure(e: &OAuthError, conn: &Connection) -> Finding {
             }
             f
         }
-        other => Finding::fail(DISCOVERY, other.to_string()).action(format!("Run `latchkey connect {name}` to see the full error; tell the server's administrator if it persists.")),
+        other => Finding::fail(DISCOVERY, other.to_string())
+            .action(format!("Run `latchkey connect {name}` to see the full error; tell the server's administrator if it persists.")),
     }
 }
 
@@ -79,7 +90,9 @@ pub(super) fn registration_finding(conn: &Connection, d: &Discovered) -> (Findin
     let name = conn.name.as_str();
     let issuer = d.issuer().trim_end_matches('/');
     let Some(reg) = &conn.registration else {
-        let can_register = conn.client.client_id.is_some() || d.auth_server.registration_endpoint.is_some() || (conn.client.client_metadata_url.is_some() && d.auth_server.client_id_metadata_document_supported == Some(true));
+        let can_register = conn.client.client_id.is_some()
+            || d.auth_server.registration_endpoint.is_some()
+            || (conn.client.client_metadata_url.is_some() && d.auth_server.client_id_metadata_document_supported == Some(true));
         if !can_register {
             return (
                 Finding::fail(REGISTRATION, format!("The authorization server {issuer} offers no way for Latchkey to register (no dynamic client registration)."))
@@ -88,7 +101,11 @@ pub(super) fn registration_finding(conn: &Connection, d: &Discovered) -> (Findin
                 false,
             );
         }
-        return (Finding::skipped(REGISTRATION, "Latchkey has not registered with this server yet; it does so at the first sign-in.").action(format!("Run `latchkey connect {name}`.")), false);
+        return (
+            Finding::skipped(REGISTRATION, "Latchkey has not registered with this server yet; it does so at the first sign-in.")
+                .action(format!("Run `latchkey connect {name}`.")),
+            false,
+        );
     };
     if reg.issuer.trim_end_matches('/') != issuer {
         return (
@@ -100,8 +117,11 @@ pub(super) fn registration_finding(conn: &Connection, d: &Discovered) -> (Findin
     let port_uri = conn.redirect_port.map(|p| format!("http://127.0.0.1:{p}{}", latchkey_oauth::callback::CALLBACK_PATH));
     if reg.method == RegistrationMethod::Dynamic && port_uri.as_deref().is_some_and(|u| u != reg.redirect_uri) {
         return (
-            Finding::warn(REGISTRATION, format!("Latchkey's client is registered for {} but this connection now signs in on {}.", reg.redirect_uri, port_uri.unwrap_or_default()))
-                .action(format!("Nothing to fix by hand: the next sign-in (`latchkey connect {name}`) registers again for the new port.")),
+            Finding::warn(
+                REGISTRATION,
+                format!("Latchkey's client is registered for {} but this connection now signs in on {}.", reg.redirect_uri, port_uri.unwrap_or_default()),
+            )
+            .action(format!("Nothing to fix by hand: the next sign-in (`latchkey connect {name}`) registers again for the new port.")),
             true,
         );
     }
@@ -128,11 +148,15 @@ pub(super) fn redirect_port_finding(conn: &Connection) -> Option<Finding> {
             drop(l);
             None
         }
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Some(
-            Finding::warn(REDIRECT, format!("Port {port}, where the browser returns after sign-in, is in use by another program right now."))
-                .action(format!("Close the program using port {port} before you sign in, or just sign in: Latchkey then picks another port and registers it again.")),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            Some(Finding::warn(REDIRECT, format!("Port {port}, where the browser returns after sign-in, is in use by another program right now.")).action(
+                format!("Close the program using port {port} before you sign in, or just sign in: Latchkey then picks another port and registers it again."),
+            ))
+        }
+        Err(e) => Some(
+            Finding::warn(REDIRECT, format!("Could not listen on 127.0.0.1:{port} for the sign-in redirect: {e}."))
+                .action("Check that local firewalls or security software allow programs to listen on 127.0.0.1."),
         ),
-        Err(e) => Some(Finding::warn(REDIRECT, format!("Could not listen on 127.0.0.1:{port} for the sign-in redirect: {e}.")).action("Check that local firewalls or security software allow programs to listen on 127.0.0.1.")),
     }
 }
 
@@ -166,7 +190,8 @@ pub(super) fn tools_finding(conn: &Connection, server: Option<String>, tools: &[
         _ => format!("; sites: {}", sites.join(", ")),
     };
     if n == 0 {
-        return Finding::warn(TOOLS, format!("Connected{from}, but the server lists no tools.")).action("Check your product access with the site admin, or the scopes granted.");
+        return Finding::warn(TOOLS, format!("Connected{from}, but the server lists no tools."))
+            .action("Check your product access with the site admin, or the scopes granted.");
     }
     let only_account = tools.iter().all(|t| ATLASSIAN_ACCOUNT_TOOLS.contains(&t.as_str()));
     if !only_account {
@@ -224,20 +249,33 @@ pub(super) fn network_failure(e: &OAuthError, host: &str, proxy: Option<&str>) -
         Some(p) => format!(" The proxy in use is {p} (from the HTTPS_PROXY / HTTP_PROXY environment); check it is right and running."),
         None => " No proxy is set; if your network needs one, set HTTPS_PROXY.".to_owned(),
     };
-    if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("invalid peer certificate") || lower.contains("self signed") || lower.contains("self-signed") {
+    if lower.contains("certificate")
+        || lower.contains("unknownissuer")
+        || lower.contains("invalid peer certificate")
+        || lower.contains("self signed")
+        || lower.contains("self-signed")
+    {
         return Finding::fail(NETWORK, format!("Could not make a secure connection to {host}{via}: its certificate is not trusted, which usually means something on your network inspects HTTPS traffic (TLS interception)."))
             .action("Ask IT to add the inspecting proxy's root certificate to this computer's trust store (Latchkey uses the operating system's trust store), or to exempt this host from inspection. Then run `latchkey doctor` again.")
             .admin(format!("Hello, Latchkey (a desktop app that connects AI assistants to Atlassian) cannot connect to https://{host}: the HTTPS certificate it receives is not trusted ({}). This looks like TLS inspection on our network. Could you add the inspection proxy's root certificate to the operating system's trust store on my computer, or exempt {host} from TLS inspection? Thank you.", first_clause(&detail)));
     }
-    if lower.contains("dns") || lower.contains("failed to lookup") || lower.contains("name or service not known") || lower.contains("no such host") || lower.contains("nodename nor servname") || lower.contains("name resolution") {
+    if lower.contains("dns")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+        || lower.contains("no such host")
+        || lower.contains("nodename nor servname")
+        || lower.contains("name resolution")
+    {
         return Finding::fail(NETWORK, format!("Could not find {host}: the name does not resolve (DNS)."))
             .action(format!("Check the URL and your internet connection; if you use a VPN, connect it.{proxy_hint}"));
     }
     if lower.contains("timed out") || lower.contains("timeout") {
-        return Finding::fail(NETWORK, format!("{host} did not answer in time{via}.")).action(format!("Check your internet connection and any firewall.{proxy_hint}"));
+        return Finding::fail(NETWORK, format!("{host} did not answer in time{via}."))
+            .action(format!("Check your internet connection and any firewall.{proxy_hint}"));
     }
     if lower.contains("refused") {
-        return Finding::fail(NETWORK, format!("{host} refused the connection{via}.")).action(format!("Check the URL and port, and that the server is running.{proxy_hint}"));
+        return Finding::fail(NETWORK, format!("{host} refused the connection{via}."))
+            .action(format!("Check the URL and port, and that the server is running.{proxy_hint}"));
     }
     if lower.contains("proxy") {
         return Finding::fail(NETWORK, format!("The proxy failed while connecting to {host}: {}.", first_clause(&detail))).action(proxy_hint.trim().to_owned());

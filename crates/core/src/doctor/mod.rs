@@ -213,7 +213,10 @@ impl Latchkey {
         let url = match Url::parse(&conn.url) {
             Ok(u) => u,
             Err(e) => {
-                chain.push(Finding::fail(NETWORK, format!("The saved URL `{}` is not valid ({e}).", conn.url)).action(format!("Remove it with `latchkey logout {name}` and connect again with the right URL.")));
+                chain.push(
+                    Finding::fail(NETWORK, format!("The saved URL `{}` is not valid ({e}).", conn.url))
+                        .action(format!("Remove it with `latchkey logout {name}` and connect again with the right URL.")),
+                );
                 chain.skip(rest, "the URL is not valid");
                 return;
             }
@@ -286,7 +289,9 @@ impl Latchkey {
                 consent_seen = consent;
             }
             (Some(_), false) => chain.push(Finding::skipped(REDIRECT, "Not checked: the stored registration is for another authorization server.")),
-            (None, _) => chain.push(Finding::skipped(REDIRECT, "Not checked: Latchkey has not registered with this server yet (it does at the first sign-in).")),
+            (None, _) => {
+                chain.push(Finding::skipped(REDIRECT, "Not checked: Latchkey has not registered with this server yet (it does at the first sign-in)."))
+            }
         }
         chain.push(consent_seen.unwrap_or_else(|| consent_from_state(conn)));
 
