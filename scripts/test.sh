@@ -8,6 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 
+if cargo fmt --version >/dev/null 2>&1; then
+  echo "== format (cargo fmt --check)"
+  cargo fmt --all --check
+fi
+
 echo "== build"
 cargo build --workspace --all-targets --locked
 

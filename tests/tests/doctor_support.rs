@@ -8,16 +8,7 @@ use latchkey_core::doctor::{ConnectionReport, Env, Os, Status};
 
 /// An app environment rooted in a temp dir (no real config is ever touched).
 pub fn app_env(home: &Path) -> Env {
-    Env {
-        os: Os::Linux,
-        home: home.to_path_buf(),
-        appdata: None,
-        localappdata: None,
-        xdg_config_home: None,
-        codex_home: None,
-        claude_config_dir: None,
-        path: None,
-    }
+    Env::with_home(Os::Linux, home)
 }
 
 /// The `latchkey` path written into stdio entries (irrelevant for the HTTP apps used here).

@@ -58,6 +58,12 @@ impl Env {
         }
     }
 
+    /// An environment with only an OS and a home folder (for tests and previews): no
+    /// `%APPDATA%`, XDG, Codex or Claude overrides, and no `$PATH`.
+    pub fn with_home(os: Os, home: impl Into<PathBuf>) -> Env {
+        Env { os, home: home.into(), appdata: None, localappdata: None, xdg_config_home: None, codex_home: None, claude_config_dir: None, path: None }
+    }
+
     /// `~/.config` on Linux (or `$XDG_CONFIG_HOME`), `~/Library/Application Support` on macOS,
     /// `%APPDATA%` on Windows.
     pub fn app_config_dir(&self) -> PathBuf {

@@ -12,16 +12,7 @@ const KEY: &str = "lk_0123456789ab_TESTKEYTESTKEYTESTKEYTESTKEYTESTKEYTESTKE";
 const URL: &str = "http://127.0.0.1:47219/mcp/atlassian";
 
 fn env(home: &Path) -> Env {
-    Env {
-        os: Os::Linux,
-        home: home.to_path_buf(),
-        appdata: None,
-        localappdata: None,
-        xdg_config_home: None,
-        codex_home: None,
-        claude_config_dir: None,
-        path: None,
-    }
+    Env::with_home(Os::Linux, home)
 }
 
 fn expected() -> Expected<'static> {

@@ -22,16 +22,7 @@ fn engine(config: &Path) -> Latchkey {
 }
 
 fn env(home: &Path) -> Env {
-    Env {
-        os: Os::Linux,
-        home: home.to_path_buf(),
-        appdata: None,
-        localappdata: None,
-        xdg_config_home: None,
-        codex_home: None,
-        claude_config_dir: None,
-        path: None,
-    }
+    Env::with_home(Os::Linux, home)
 }
 
 fn cursor_state(engine: &Latchkey, e: &Env, bridge: &Path) -> EntryState {
