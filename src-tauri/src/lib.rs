@@ -127,7 +127,10 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
 
 /// The TypeScript bindings as text (what `ui/src/bindings.ts` must contain).
 pub fn bindings() -> Result<String, String> {
-    let dir = std::env::temp_dir().join(format!("latchkey-bindings-{}", std::process::id()));
+    // One folder per call: tests generate the bindings from several threads at once.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("latchkey-bindings-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let path = dir.join("bindings.ts");
     specta_builder().export(typescript(), &path).map_err(|e| e.to_string())?;
