@@ -120,33 +120,7 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", SEQ.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Sorted samples in milliseconds.
-#[derive(Clone)]
-struct Samples(Vec<f64>);
-
-impl Samples {
-    fn new(mut v: Vec<f64>) -> Self {
-        v.sort_by(f64::total_cmp);
-        Samples(v)
-    }
-    fn pct(&self, p: f64) -> f64 {
-        let n = self.0.len();
-        if n == 0 {
-            return f64::NAN;
-        }
-        if p == 50.0 {
-            return if n % 2 == 1 { self.0[n / 2] } else { (self.0[n / 2 - 1] + self.0[n / 2]) / 2.0 };
-        }
-        let idx = ((p / 100.0) * n as f64).ceil() as usize;
-        self.0[idx.clamp(1, n) - 1]
-    }
-    fn median(&self) -> f64 {
-        self.pct(50.0)
-    }
-    fn p90(&self) -> f64 {
-        self.pct(90.0)
-    }
-}
+use latchkey_e2e::samples::Samples;
 
 /// Runs `setup` (untimed) then `f` (timed) for the warm-ups and then the measured iterations,
 /// fewer when one iteration is so slow that 50 would exceed [`SERIES_BUDGET`].
@@ -207,7 +181,7 @@ fn table(rows: &[Row], notes: &[String]) -> String {
         t.push_str(&format!(
             "| {} | {} | {:.2} | {:.2} | {} | {:.3} | {:.3} | {:.1}x | {:.1}x | {} | {} |\n",
             r.what,
-            r.s.0.len(),
+            r.s.len(),
             r.s.median(),
             r.s.p90(),
             r.base_what,

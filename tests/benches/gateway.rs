@@ -59,36 +59,7 @@ impl Opener for NoBrowser {
 // ---------------------------------------------------------------------------------------------
 // Samples and the table
 
-/// Sorted samples (unit chosen by the caller).
-#[derive(Clone, Default)]
-struct Samples(Vec<f64>);
-
-impl Samples {
-    fn new(mut v: Vec<f64>) -> Self {
-        v.sort_by(f64::total_cmp);
-        Samples(v)
-    }
-    fn pct(&self, p: f64) -> f64 {
-        let n = self.0.len();
-        if n == 0 {
-            return f64::NAN;
-        }
-        if p == 50.0 {
-            return if n % 2 == 1 { self.0[n / 2] } else { (self.0[n / 2 - 1] + self.0[n / 2]) / 2.0 };
-        }
-        let idx = ((p / 100.0) * n as f64).ceil() as usize;
-        self.0[idx.clamp(1, n) - 1]
-    }
-    fn p50(&self) -> f64 {
-        self.pct(50.0)
-    }
-    fn p99(&self) -> f64 {
-        self.pct(99.0)
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-}
+use latchkey_e2e::samples::Samples;
 
 /// Paired samples: the same iteration measured through the hop and directly, interleaved.
 struct Paired {

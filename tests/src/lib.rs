@@ -6,6 +6,7 @@
 //! `mcp.atlassian.com` / `auth.atlassian.com`.
 
 pub mod fake_atlassian;
+pub mod samples;
 
 pub use fake_atlassian::{
     ACCOUNT_TOOLS, API_TOKEN_DISABLED_ERROR, API_TOKEN_DISABLED_MESSAGE, Counters, DOMAIN_RULE_MESSAGE, FakeAtlassian, FakeOptions, FakeSite, SCOPES_SUPPORTED,
