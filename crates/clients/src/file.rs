@@ -76,7 +76,7 @@ pub fn backups(real: &Path) -> Vec<PathBuf> {
             Some((stamp, e.path()))
         })
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|b| std::cmp::Reverse(b.0));
     found.into_iter().map(|(_, p)| p).collect()
 }
 

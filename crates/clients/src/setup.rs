@@ -161,10 +161,10 @@ pub fn add(
         let key = issue_key()?;
         (app.entry)(&Target { connection: expected.connection, url: expected.url, key: &key, bridge: expected.bridge })
     };
-    if let Some(program) = app.cli.and_then(|c| env.which(c.program)) {
-        if let Some(changed) = add_via_cli(app, &program, &plans, expected.connection, &entry, now_ms)? {
-            return Ok(changed);
-        }
+    if let Some(program) = app.cli.and_then(|c| env.which(c.program))
+        && let Some(changed) = add_via_cli(app, &program, &plans, expected.connection, &entry, now_ms)?
+    {
+        return Ok(changed);
     }
     for (real, text, _) in plans {
         let new = format::upsert_entry(app.format, &text, app.container, expected.connection, &entry).map_err(|e| parse_err(&real, e, app))?;

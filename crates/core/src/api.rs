@@ -383,11 +383,12 @@ impl Latchkey {
             // Re-authenticate: an explicit connect on a broken connection runs the browser flow.
             self.sign_in(&name, None, None).await?;
         }
-        let mut report = self.check_named(&name).await?;
-        if self.connection(&name)?.preset.as_deref() == Some(atlassian::PRESET) {
-            // Only API tokens are site-independent; an OAuth grant is for the site picked at consent.
-            let named_site = if req.api_token.is_some() { self.connection(&name)?.site } else { None };
-            match self.learn_atlassian_identity(&name).await {
+        let is_atlassian = self.connection(&name)?.preset.as_deref() == Some(atlassian::PRESET);
+        // Only API tokens are site-independent; an OAuth grant is for the site picked at consent.
+        let named_site = if req.api_token.is_some() { self.connection(&name)?.site } else { None };
+        let (mut report, identity) = self.check_named(&name, is_atlassian).await?;
+        if let Some(identity) = identity {
+            match identity.and_then(|id| self.record_identity(&name, &id).map(|()| id)) {
                 Ok(id) => {
                     if let Some(wanted) = named_site.filter(|_| !id.sites.is_empty()) {
                         // An API token reaches every site of the account; keep the one the user named.
@@ -431,30 +432,39 @@ impl Latchkey {
     /// `latchkey check`: sign in if needed, initialize, list tools.
     pub async fn check(&self, target: &str, client: &ClientOptions) -> Result<CheckReport> {
         let name = self.resolve(target, None, None, client)?;
-        self.check_named(&name).await
+        Ok(self.check_named(&name, false).await?.0)
     }
 
-    async fn check_named(&self, name: &str) -> Result<CheckReport> {
-        let (server, version, tools) = self
+    /// Initializes and lists the tools in one session; with `learn_atlassian`, also asks the
+    /// same session which sites and account it has (the outer `Option`), so connecting does
+    /// not open a second session. A failure to learn does not fail the check.
+    async fn check_named(&self, name: &str, learn_atlassian: bool) -> Result<(CheckReport, Option<Result<atlassian_core::Identity>>)> {
+        let (info, tools, identity) = self
             .with_session(name, |peer| {
                 Box::pin(async move {
                     let info = peer.peer_info();
                     let tools = peer.list_all_tools().await?;
-                    Ok((info, tools))
+                    let identity = if learn_atlassian {
+                        Some(atlassian_core::read_identity(peer, &tools).await.map_err(|e| CoreError::Mcp { url: String::new(), detail: e.to_string() }))
+                    } else {
+                        None
+                    };
+                    Ok((info, tools, identity))
                 })
             })
-            .await
-            .map(|(info, tools)| {
-                let server = info.as_ref().and_then(|i| i.server_info.as_ref()).map(|s| s.name.clone());
-                let version = info.map(|i| i.protocol_version.to_string()).unwrap_or_default();
-                (server, version, tools.into_iter().map(|t| t.name.to_string()).collect::<Vec<_>>())
-            })?;
+            .await?;
+        let server = info.as_ref().and_then(|i| i.server_info.as_ref()).map(|s| s.name.clone());
+        let version = info.map(|i| i.protocol_version.to_string()).unwrap_or_default();
+        let tools = tools.into_iter().map(|t| t.name.to_string()).collect::<Vec<_>>();
         let conn = self.connection(name)?;
         let mut notes = Vec::new();
         if let Ok(u) = url::Url::parse(&conn.url) {
             notes.extend(atlassian::endpoint_warning(&u).map(str::to_owned));
         }
-        Ok(CheckReport { name: name.to_owned(), url: conn.url, server, protocol_version: version, tools, site: conn.site, account: conn.account, notes })
+        Ok((
+            CheckReport { name: name.to_owned(), url: conn.url, server, protocol_version: version, tools, site: conn.site, account: conn.account, notes },
+            identity,
+        ))
     }
 
     /// `latchkey call`: call one tool and return its result as JSON.

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::api::Latchkey;
 use crate::error::{CoreError, Result};
 use crate::model::{ConnState, Site};
+use crate::session::McpPeer;
 
 /// The tool that lists the sites a grant can reach.
 pub const SITES_TOOL: &str = "getAccessibleAtlassianResources";
@@ -23,6 +24,24 @@ pub struct Identity {
     pub sites: Vec<Site>,
     pub account: Option<String>,
     pub cloud_id_tools: Vec<String>,
+}
+
+/// Asks a session which sites and account it has, given the tools it listed. Servers without
+/// the tools give an empty identity.
+pub(crate) async fn read_identity(peer: &McpPeer, tools: &[rmcp::model::Tool]) -> std::result::Result<Identity, rmcp::service::ServiceError> {
+    let has = |name: &str| tools.iter().any(|t| t.name == name);
+    let cloud_id_tools =
+        tools.iter().filter(|t| t.input_schema.get("properties").and_then(|p| p.get("cloudId")).is_some()).map(|t| t.name.to_string()).collect();
+    let mut id = Identity { cloud_id_tools, ..Identity::default() };
+    if has(SITES_TOOL) {
+        let r = peer.call_tool(CallToolRequestParams::new(SITES_TOOL)).await?;
+        id.sites = tool_json(&r).map(|v| parse_sites(&v)).unwrap_or_default();
+    }
+    if has(USER_TOOL) {
+        let r = peer.call_tool(CallToolRequestParams::new(USER_TOOL)).await?;
+        id.account = tool_json(&r).and_then(|v| v.get("name").or_else(|| v.get("email")).and_then(Value::as_str).map(str::to_owned));
+    }
+    Ok(id)
 }
 
 /// The JSON a tool returned: its structured content, or its first text block parsed as JSON.
@@ -55,32 +74,9 @@ pub fn site_host(site: &Site) -> String {
 }
 
 impl Latchkey {
-    /// Asks the connection which sites and account it has, and records them. Connections whose
-    /// server lacks the tools are left as they are.
-    pub async fn learn_atlassian_identity(&self, name: &str) -> Result<Identity> {
-        let identity = self
-            .with_session(name, |peer| {
-                Box::pin(async move {
-                    let tools = peer.list_all_tools().await?;
-                    let names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
-                    let cloud_id_tools = tools
-                        .iter()
-                        .filter(|t| t.input_schema.get("properties").and_then(|p| p.get("cloudId")).is_some())
-                        .map(|t| t.name.to_string())
-                        .collect();
-                    let mut id = Identity { cloud_id_tools, ..Identity::default() };
-                    if names.iter().any(|n| n == SITES_TOOL) {
-                        let r = peer.call_tool(CallToolRequestParams::new(SITES_TOOL)).await?;
-                        id.sites = tool_json(&r).map(|v| parse_sites(&v)).unwrap_or_default();
-                    }
-                    if names.iter().any(|n| n == USER_TOOL) {
-                        let r = peer.call_tool(CallToolRequestParams::new(USER_TOOL)).await?;
-                        id.account = tool_json(&r).and_then(|v| v.get("name").or_else(|| v.get("email")).and_then(Value::as_str).map(str::to_owned));
-                    }
-                    Ok(id)
-                })
-            })
-            .await?;
+    /// Records what a connection learned about itself (sites, account, `cloudId` tools), and
+    /// pins the site of a single-site grant.
+    pub(crate) fn record_identity(&self, name: &str, identity: &Identity) -> Result<()> {
         let learned = identity.clone();
         self.update_connection(name, |c| {
             c.site = learned.sites.first().map(site_host);
@@ -93,7 +89,7 @@ impl Latchkey {
             c.cloud_id_tools = learned.cloud_id_tools;
         })?;
         self.emit_state(name);
-        Ok(identity)
+        Ok(())
     }
 
     /// Turns the automatic `cloudId` on or off (on needs exactly one known site).

@@ -58,8 +58,9 @@ impl Latchkey {
     }
 
     /// The credential to inject, from memory when still fresh.
-    pub async fn gateway_credential(&self, name: &str) -> Result<Option<Credential>> {
-        if self.route(name)?.is_some_and(|r| r.auth == AuthKind::None) {
+    /// `route` is the one the caller just looked up, so the hot path reads the state once.
+    pub async fn gateway_credential(&self, name: &str, route: &Route) -> Result<Option<Credential>> {
+        if route.auth == AuthKind::None {
             return Ok(None);
         }
         let now = self.now();

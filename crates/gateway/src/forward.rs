@@ -92,7 +92,7 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
         Some(u) => u,
         None => return plain(StatusCode::BAD_REQUEST, "That path cannot be forwarded."),
     };
-    let mut credential = match hop.engine.gateway_credential(&name).await {
+    let mut credential = match hop.engine.gateway_credential(&name, &route).await {
         Ok(c) => c,
         Err(e) => {
             hop.engine.record_activity(&name, Outcome::ClientError);

@@ -17,12 +17,12 @@ const MSIX_PACKAGE: &str = "Claude_pzs8sxrjxfjjc";
 fn config_paths(env: &Env) -> Vec<PathBuf> {
     let classic = env.app_config_dir().join("Claude").join(FILE);
     let mut paths = vec![classic];
-    if env.os == Os::Windows {
-        if let Some(local) = &env.localappdata {
-            let package = local.join("Packages").join(MSIX_PACKAGE);
-            if package.is_dir() {
-                paths.push(package.join("LocalCache").join("Roaming").join("Claude").join(FILE));
-            }
+    if env.os == Os::Windows
+        && let Some(local) = &env.localappdata
+    {
+        let package = local.join("Packages").join(MSIX_PACKAGE);
+        if package.is_dir() {
+            paths.push(package.join("LocalCache").join("Roaming").join("Claude").join(FILE));
         }
     }
     paths
