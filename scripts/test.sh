@@ -8,6 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 
+# Incremental artifacts only help repeated local builds; a clean CI build would carry gigabytes
+# of them. Keep them off unless the caller asks (CARGO_INCREMENTAL=1).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+mkdir -p target
+free_kb=$(df -Pk target | awk 'NR==2 {print $4}')
+if [[ -n "$free_kb" && "$free_kb" -lt $((6 * 1024 * 1024)) ]]; then
+  echo "warning: only $((free_kb / 1024)) MB free where target/ lives; a cold build and test run needs about 5 GB." >&2
+fi
+
 if cargo fmt --version >/dev/null 2>&1; then
   echo "== format (cargo fmt --check)"
   cargo fmt --all --check
