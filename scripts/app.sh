@@ -6,8 +6,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scripts/setup.sh --app >&2
 if [ $# -gt 0 ]; then
-  cargo build --release --locked -q -p latchkey-cli >&2
+  cargo build --release --locked -q -p latchkey-cli -p latchkey-bridge >&2
   exec target/release/latchkey "$@"
 fi
-cargo build --release --locked -q -p latchkey-cli -p latchkey-app --features latchkey-app/custom-protocol >&2
+cargo build --release --locked -q -p latchkey-cli -p latchkey-bridge -p latchkey-app --features latchkey-app/custom-protocol >&2
 exec target/release/latchkey-app

@@ -7,16 +7,17 @@
 //! private Secret Service, although an auth-None connection never reads it):
 //!
 //! ```sh
-//! cargo build --release -p latchkey-cli
+//! cargo build --release -p latchkey-cli -p latchkey-bridge
 //! npm install --prefix target/bench-node mcp-remote@0.15.1   # optional, for the side-by-side rows
 //! scripts/with-keychain.sh cargo bench -p latchkey-e2e --bench gateway
 //! ```
 //!
 //! What runs where: the in-process rows start `latchkey_gateway::Gateway` in this process with
 //! an auth-None connection (made by `engine.connect` against the upstream) and a real local key
-//! (`engine.issue_local_key`), so the key check is on the path. The bridge rows spawn
-//! `target/release/latchkey bridge bench`, in-process mode (no key) and gateway mode (`LATCHKEY_KEY`
-//! set, `latchkey serve` running in the same `LATCHKEY_CONFIG_DIR`). mcp-remote runs under the Node
+//! (`engine.issue_local_key`), so the key check is on the path. The bridge rows spawn what apps
+//! run, `target/release/latchkey-bridge bench`: in-process mode (no key, so it hands over to
+//! `latchkey bridge` by exec) and gateway mode (`LATCHKEY_KEY` set, `latchkey serve` running in
+//! the same `LATCHKEY_CONFIG_DIR`, so the small binary relays itself). mcp-remote runs under the Node
 //! 22 binary of `tests/node` when `target/bench-node` has it; otherwise its rows are skipped with a
 //! printed reason. Only 127.0.0.1 is ever contacted; every loop is bounded in count and time.
 //!
@@ -136,9 +137,10 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
+/// The release `latchkey` and, beside it, the small `latchkey-bridge` that apps run.
 fn release_cli() -> Option<PathBuf> {
     let p = target_dir().join("release").join("latchkey");
-    p.is_file().then_some(p)
+    (p.is_file() && p.with_file_name("latchkey-bridge").is_file()).then_some(p)
 }
 
 /// VmRSS of `pid` in KiB.
@@ -703,7 +705,7 @@ async fn run() -> String {
     // 4 and 6: the release CLI.
     match release_cli() {
         None => {
-            let line = "target/release/latchkey is missing: run `cargo build --release -p latchkey-cli` first. Bridge and `serve` rows skipped.".to_owned();
+            let line = "target/release/latchkey or latchkey-bridge is missing: run `cargo build --release -p latchkey-cli -p latchkey-bridge` first. Bridge and `serve` rows skipped.".to_owned();
             eprintln!("{line}");
             notes.push(line);
         }
@@ -742,11 +744,12 @@ async fn cli_rows(
     let eng = engine(&dir);
     eng.connect(ConnectRequest { target: upstream.url(), name: Some(CONNECTION.into()), ..Default::default() }).await.expect("connect (cli dir)");
     let stderr = scratch.join("cli-stderr.log");
+    // What apps run: the small bridge. Without a key it hands over to `latchkey bridge` (exec).
     let bridge = |key: Option<String>| {
-        let (cli, dir) = (cli.to_path_buf(), dir.clone());
+        let (small, dir) = (cli.with_file_name("latchkey-bridge"), dir.clone());
         move || {
-            let mut c = Command::new(&cli);
-            c.arg("bridge").arg(CONNECTION).env("LATCHKEY_CONFIG_DIR", &dir).env("LATCHKEY_LOG", "warn").env_remove("LATCHKEY_KEY");
+            let mut c = Command::new(&small);
+            c.arg(CONNECTION).env("LATCHKEY_CONFIG_DIR", &dir).env("LATCHKEY_LOG", "warn").env_remove("LATCHKEY_KEY");
             if let Some(k) = &key {
                 c.env("LATCHKEY_KEY", k);
             }
@@ -757,7 +760,7 @@ async fn cli_rows(
     // 4, in-process mode: no key, no gateway running.
     let make = bridge(None);
     match measure_stdio(&make, &stderr, direct, client, BRIDGE_PAIRS).await {
-        Ok(f) => stdio_rows(rows, "bridge, in-process mode", &f, direct_rps, true),
+        Ok(f) => stdio_rows(rows, "`latchkey-bridge`, no gateway (hands over to `latchkey bridge`, in-process)", &f, direct_rps, true),
         Err(e) => notes.push(format!("bridge (in-process mode) failed: {e}; see {}", stderr.display())),
     }
 
@@ -829,7 +832,7 @@ async fn cli_rows(
     // 4, gateway mode: LATCHKEY_KEY set and `latchkey serve` running.
     let make = bridge(Some(key.clone()));
     match measure_stdio(&make, &stderr, direct, client, BRIDGE_PAIRS).await {
-        Ok(f) => stdio_rows(rows, "bridge, gateway mode (via `latchkey serve`)", &f, direct_rps, true),
+        Ok(f) => stdio_rows(rows, "`latchkey-bridge`, gateway mode (relays to `latchkey serve`)", &f, direct_rps, true),
         Err(e) => notes.push(format!("bridge (gateway mode) failed: {e}; see {}", stderr.display())),
     }
 

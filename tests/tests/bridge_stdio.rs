@@ -10,11 +10,14 @@
 //! - with a gateway running in the same config dir (`Gateway::start`) and a key, it goes over
 //!   HTTP: the gateway's engine records the traffic, the bridge's own engine handles nothing.
 //!
-//! With the real binary (`target/debug/latchkey bridge <name>`, real OS keychain), gated on
-//! `LATCHKEY_KEYCHAIN_TESTS=1`:
+//! With the real binaries, gated on `LATCHKEY_KEYCHAIN_TESTS=1` (real OS keychain):
+//! `latchkey bridge <name>`; the small `latchkey-bridge <name>` with no gateway (it hands over
+//! to `latchkey bridge`, same process) and with `latchkey serve` running and a key (it relays
+//! over loopback, staying itself). Without a keychain: `latchkey-bridge` refuses a bad name or
+//! missing argument on stderr, with nothing on stdout.
 //!
 //! ```sh
-//! cargo build -p latchkey-cli
+//! cargo build -p latchkey-cli -p latchkey-bridge
 //! scripts/with-keychain.sh env LATCHKEY_KEYCHAIN_TESTS=1 cargo test -p latchkey-e2e --test bridge_stdio
 //! ```
 
@@ -183,11 +186,15 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
 }
 
-fn latchkey_bin() -> PathBuf {
+fn debug_bin(name: &str, package: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
-    let bin = target.join("debug").join(if cfg!(windows) { "latchkey.exe" } else { "latchkey" });
-    assert!(bin.is_file(), "{} is missing: run `cargo build -p latchkey-cli` first", bin.display());
+    let bin = target.join("debug").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.is_file(), "{} is missing: run `cargo build -p {package}` first", bin.display());
     bin
+}
+
+fn latchkey_bin() -> PathBuf {
+    debug_bin("latchkey", "latchkey-cli")
 }
 
 fn latchkey(bin: &Path, config_dir: &Path, args: &[&str]) -> tokio::process::Command {
@@ -248,4 +255,94 @@ async fn the_real_binary_bridges_stdio() {
     let out = latchkey(&bin, dir.path(), &["logout", &name]).output().await.unwrap();
     assert!(out.status.success(), "{}", show("logout", &out));
     fake.shutdown().await;
+}
+
+/// Which executable `pid` is running now (Linux): tells a relay from a hand-over (`exec`).
+fn exe_of(pid: u32) -> String {
+    std::fs::read_link(format!("/proc/{pid}/exe")).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// One session through `latchkey-bridge <name>`; returns the executable it ran as.
+async fn small_bridge_session(bin: &Path, config_dir: &Path, name: &str, key: Option<&str>) -> String {
+    let mut cmd = latchkey(bin, config_dir, &[name]);
+    if let Some(k) = key {
+        cmd.env("LATCHKEY_KEY", k);
+    }
+    let mut child = cmd.stdin(std::process::Stdio::piped()).spawn().unwrap();
+    let pid = child.id().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    session(&mut stdin, &mut lines).await;
+    let exe = exe_of(pid);
+    drop(stdin);
+    let rest = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.expect("stdout closes");
+    assert!(matches!(rest, Ok(None)), "no stray output: {rest:?}");
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.expect("the bridge exits when stdin closes").unwrap();
+    assert!(out.status.success(), "{}", show("latchkey-bridge", &out));
+    exe
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_small_bridge_hands_over_without_a_gateway_and_relays_with_one() {
+    if std::env::var("LATCHKEY_KEYCHAIN_TESTS").as_deref() != Ok("1") {
+        println!("skipped: set LATCHKEY_KEYCHAIN_TESTS=1 and run under scripts/with-keychain.sh");
+        return;
+    }
+    let (bin, small) = (latchkey_bin(), debug_bin("latchkey-bridge", "latchkey-bridge"));
+    let fake = FakeAtlassian::start(FakeOptions::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("e2e-small-{}", std::process::id());
+    let out = latchkey(&bin, dir.path(), &["connect", "atlassian", "--url", &fake.mcp_url(), "--name", &name]).output().await.unwrap();
+    assert!(out.status.success(), "{}", show("connect", &out));
+    let out = latchkey(&bin, dir.path(), &["key", "issue", &name, "--label", "claude-desktop"]).output().await.unwrap();
+    assert!(out.status.success(), "{}", show("key issue", &out));
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+
+    // No gateway: even with a key, the small bridge becomes `latchkey bridge` (same pid).
+    let exe = small_bridge_session(&small, dir.path(), &name, Some(&key)).await;
+    assert!(exe.ends_with("/latchkey"), "handed over to latchkey: {exe}");
+    let handed = fake.counters().mcp_requests;
+    assert!(handed >= 5, "{handed}");
+
+    // With `latchkey serve` running and a key: relayed by the small bridge itself.
+    let mut serve = latchkey(&bin, dir.path(), &["serve", "--port", "0"]).spawn().unwrap();
+    let started = std::time::Instant::now();
+    while latchkey_gateway::running_instance(dir.path()).is_none() {
+        assert!(started.elapsed() < Duration::from_secs(30), "latchkey serve did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let exe = small_bridge_session(&small, dir.path(), &name, Some(&key)).await;
+    assert!(exe.ends_with("/latchkey-bridge"), "relayed by the small bridge: {exe}");
+    assert!(fake.counters().mcp_requests >= handed + 5, "the upstream was reached through the gateway");
+
+    // A revoked key: the session fails with a JSON-RPC error naming the reason, not a hang.
+    let mut child = latchkey(&small, dir.path(), &[&name]).env("LATCHKEY_KEY", "lk_000000000000_revoked").stdin(std::process::Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    send_line(&mut stdin, &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "x", "version": "1"}}}).to_string()).await;
+    let v = next_line(&mut lines).await;
+    assert!(v["error"]["message"].as_str().unwrap_or_default().contains("401"), "{v}");
+    drop(stdin);
+    let _ = child.wait().await;
+
+    let _ = serve.start_kill();
+    let _ = serve.wait().await;
+    let out = latchkey(&bin, dir.path(), &["logout", &name]).output().await.unwrap();
+    assert!(out.status.success(), "{}", show("logout", &out));
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_small_bridge_refuses_bad_arguments_on_stderr_only() {
+    let small = debug_bin("latchkey-bridge", "latchkey-bridge");
+    let dir = tempfile::tempdir().unwrap();
+    for args in [vec!["Not A Name"], vec![], vec!["a", "b"]] {
+        let out = latchkey(&small, dir.path(), &args).output().await.unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", show("latchkey-bridge", &out));
+        assert!(out.stdout.is_empty(), "stdout is for JSON-RPC only: {}", show("latchkey-bridge", &out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("latchkey-bridge: "), "{err}");
+    }
+    let out = latchkey(&small, dir.path(), &["Not A Name"]).output().await.unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"Not A Name\" is not a connection name"), "{}", show("latchkey-bridge", &out));
 }

@@ -85,10 +85,10 @@ pub fn judge(entry: &Value, expected: &Expected<'_>, key_ok: &dyn Fn(&str) -> bo
         Some(_) => {}
         None => {
             let cmd = entry.get("command").and_then(Value::as_str).unwrap_or_default();
-            if Path::new(cmd) != expected.bridge {
+            if Path::new(cmd) != crate::apps::bridge_exe(expected.bridge) {
                 return EntryState::Stale { reason: "it runs Latchkey from another place".into() };
             }
-            if entry.pointer("/args/1").and_then(Value::as_str) != Some(expected.connection) {
+            if entry.pointer("/args/0").and_then(Value::as_str) != Some(expected.connection) {
                 return EntryState::Stale { reason: "it names another connection".into() };
             }
         }

@@ -157,6 +157,27 @@ fn stale_entries_are_detected_and_updated() {
 }
 
 #[test]
+fn an_entry_from_before_the_small_bridge_is_ours_stale_and_rewritten() {
+    let home = tempfile::tempdir().unwrap();
+    let e = env(home.path());
+    let path = file_of("claude-desktop", &e);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let old = format!(
+        r#"{{"mcpServers": {{"atlassian": {{"command": "/opt/latchkey/bin/latchkey", "args": ["bridge", "atlassian"], "env": {{"LATCHKEY_KEY": "{KEY}"}}}}}}}}"#
+    );
+    std::fs::write(&path, &old).unwrap();
+    let app = by_id("claude-desktop").unwrap();
+    let state = &setup::inspect(app, &e, &expected(), &key_ok)[0].state;
+    assert!(matches!(state, EntryState::Stale { .. }), "{state:?}");
+    // Ours (not someone else's entry), so it is replaced without --force.
+    add("claude-desktop", &e, false).unwrap();
+    let now: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(now["mcpServers"]["atlassian"]["command"], "/opt/latchkey/bin/latchkey-bridge");
+    assert_eq!(now["mcpServers"]["atlassian"]["args"], serde_json::json!(["atlassian"]));
+    assert!(matches!(setup::inspect(app, &e, &expected(), &key_ok)[0].state, EntryState::Current));
+}
+
+#[test]
 fn restore_puts_back_the_newest_backup() {
     let home = tempfile::tempdir().unwrap();
     let e = env(home.path());

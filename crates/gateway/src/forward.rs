@@ -29,7 +29,7 @@ use latchkey_core::{AuthKind, Credential, Latchkey, Outcome};
 use crate::legacy;
 
 /// Header a client may use for its local key when it cannot set `Authorization`.
-pub const KEY_HEADER: &str = "x-latchkey-key";
+pub use latchkey_bridge::KEY_HEADER;
 
 /// Settings of the hop.
 #[derive(Debug, Clone)]

@@ -9,38 +9,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use latchkey_core::Latchkey;
-use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::GatewayError;
 use crate::{Config, router};
 
-/// What `gateway.json` says.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Running {
-    pub pid: u32,
-    pub port: u16,
-}
-
-impl Running {
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-/// Where another instance runs, if one does (the lock is held).
-pub fn running_instance(config_dir: &Path) -> Option<Running> {
-    let lock = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(config_dir.join("gateway.lock")).ok()?;
-    match lock.try_lock() {
-        Ok(()) => None,
-        Err(_) => read_info(config_dir),
-    }
-}
-
-fn read_info(config_dir: &Path) -> Option<Running> {
-    std::fs::read(config_dir.join("gateway.json")).ok().and_then(|b| serde_json::from_slice(&b).ok())
-}
+pub use latchkey_bridge::instance::{Running, read_info, running_instance};
 
 /// A gateway serving in this process. Dropping it does not stop it: call [`Gateway::shutdown`].
 pub struct Gateway {
@@ -71,7 +46,11 @@ impl Gateway {
         config.port = addr.port();
         let info_path = config_dir.join("gateway.json");
         let info = Running { pid: std::process::id(), port: addr.port() };
-        std::fs::write(&info_path, serde_json::to_vec(&info).unwrap_or_default()).map_err(|e| GatewayError::Io(e.to_string()))?;
+        // Replaced whole, so a bridge starting now never reads half a file.
+        let tmp = config_dir.join("gateway.json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec(&info).unwrap_or_default())
+            .and_then(|()| std::fs::rename(&tmp, &info_path))
+            .map_err(|e| GatewayError::Io(e.to_string()))?;
         let app = router(engine, config)?;
         let cancel = CancellationToken::new();
         let stop = cancel.clone();

@@ -1,4 +1,4 @@
-//! Claude Desktop: stdio only, so our entry runs `latchkey bridge <connection>` by absolute
+//! Claude Desktop: stdio only, so our entry runs `latchkey-bridge <connection>` by absolute
 //! path with the local key in its environment. On Windows both the classic `%APPDATA%` file and
 //! the MSIX (Store) package's redirected copy are written when the package exists, since the
 //! app reads only one of them depending on how it was installed.
@@ -34,8 +34,8 @@ fn installed(env: &Env) -> bool {
 
 fn entry(t: &Target<'_>) -> Value {
     json!({
-        "command": t.bridge.to_string_lossy(),
-        "args": ["bridge", t.connection],
+        "command": super::bridge_exe(t.bridge).to_string_lossy(),
+        "args": [t.connection],
         "env": { "LATCHKEY_KEY": t.key },
     })
 }

@@ -29,8 +29,16 @@ pub struct Target<'a> {
     pub url: &'a str,
     /// The client's local key (`lk_…`).
     pub key: &'a str,
-    /// Absolute path of the `latchkey` executable, for stdio-only clients.
+    /// Absolute path of the `latchkey` executable. Stdio-only clients run the small
+    /// `latchkey-bridge` beside it ([`bridge_exe`]).
     pub bridge: &'a std::path::Path,
+}
+
+/// The small stdio bridge that ships beside `latchkey` (`latchkey-bridge`, `.exe` on Windows).
+/// It relays to the running gateway and hands over to `latchkey bridge` when none runs.
+pub fn bridge_exe(latchkey: &std::path::Path) -> std::path::PathBuf {
+    let ext = latchkey.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    latchkey.with_file_name(format!("latchkey-bridge{ext}"))
 }
 
 /// A local command for stdio entries.
@@ -119,7 +127,7 @@ pub(crate) fn http_entry(kind: Option<&str>, url_key: &str, t: &Target<'_>) -> V
 }
 
 /// Whether an existing entry was written by Latchkey: it points at a loopback `/mcp/` URL, or
-/// runs `latchkey bridge`.
+/// runs `latchkey-bridge`, `latchkey bridge` (written by earlier versions) or `latchkey run`.
 pub fn is_ours(entry: &Value) -> bool {
     let url = ["url", "serverUrl", "httpUrl", "uri"].iter().find_map(|k| entry.get(*k)).and_then(Value::as_str);
     if let Some(u) = url {
@@ -128,7 +136,7 @@ pub fn is_ours(entry: &Value) -> bool {
     let cmd = entry.get("command").or_else(|| entry.get("cmd")).and_then(Value::as_str).unwrap_or_default();
     let stem = std::path::Path::new(cmd).file_stem().and_then(|s| s.to_str()).unwrap_or_default();
     let first_arg = entry.get("args").and_then(|a| a.get(0)).and_then(Value::as_str);
-    stem == "latchkey" && matches!(first_arg, Some("bridge" | "run"))
+    stem == "latchkey-bridge" || (stem == "latchkey" && matches!(first_arg, Some("bridge" | "run")))
 }
 
 /// The command and arguments of a stdio entry, wherever its app keeps them.
