@@ -23,6 +23,8 @@
 //!
 //! Prints a Markdown table and writes it to `target/bench-gateway.md`.
 
+mod bare_proxy;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -260,25 +262,35 @@ impl Endpoint {
 
 /// Interleaved round trips, `hop` then `direct`, after a warm-up: `(hop, direct)` in µs.
 async fn paired_calls(client: &reqwest::Client, hop: &Endpoint, direct: &Endpoint, n: usize) -> Vec<(f64, f64)> {
+    paired_calls_each(client, &[hop], direct, n).await.remove(0)
+}
+
+/// [`paired_calls`] for several hops at once: each round pairs every hop with its own direct
+/// call, so all hops see the same moments of the machine's load.
+async fn paired_calls_each(client: &reqwest::Client, hops: &[&Endpoint], direct: &Endpoint, n: usize) -> Vec<Vec<(f64, f64)>> {
     for i in 0..WARMUP {
-        hop.call(client, i as u64).await;
-        direct.call(client, i as u64).await;
+        for hop in hops {
+            hop.call(client, i as u64).await;
+            direct.call(client, i as u64).await;
+        }
     }
     let start = Instant::now();
-    let mut out = Vec::with_capacity(n);
+    let mut out = vec![Vec::with_capacity(n); hops.len()];
     for i in 0..n {
         if start.elapsed() > LATENCY_BUDGET {
             break;
         }
-        // Alternate the order so neither side always runs on a just-warmed path.
-        let (h, d) = if i % 2 == 0 {
-            let h = hop.call(client, i as u64).await;
-            (h, direct.call(client, i as u64).await)
-        } else {
-            let d = direct.call(client, i as u64).await;
-            (hop.call(client, i as u64).await, d)
-        };
-        out.push((h, d));
+        for (hop, out) in hops.iter().zip(out.iter_mut()) {
+            // Alternate the order so neither side always runs on a just-warmed path.
+            let (h, d) = if i % 2 == 0 {
+                let h = hop.call(client, i as u64).await;
+                (h, direct.call(client, i as u64).await)
+            } else {
+                let d = direct.call(client, i as u64).await;
+                (hop.call(client, i as u64).await, d)
+            };
+            out.push((h, d));
+        }
     }
     out
 }
@@ -613,8 +625,13 @@ async fn run() -> String {
     let gateway = latchkey_gateway::Gateway::start(eng.clone(), &gw_dir, latchkey_gateway::Config::on_port(0)).await.expect("gateway starts");
     let via = Endpoint { url: format!("http://{}/mcp/{CONNECTION}", gateway.addr), key: Some(key.expose().clone()) };
 
-    // 1. Added latency per tools/call.
-    let lat = Paired::from(&paired_calls(&client, &via, &direct, LATENCY_PAIRS).await);
+    // The floor: a bare hyper proxy in front of the same upstream, in this process too.
+    let bare = Endpoint { url: format!("http://{}/mcp", bare_proxy::start(&upstream.url()).await), key: None };
+
+    // 1. Added latency per tools/call, the gateway and the bare proxy in the same rounds.
+    let mut both = paired_calls_each(&client, &[&via, &bare], &direct, LATENCY_PAIRS).await;
+    let floor = Paired::from(&both.remove(1));
+    let lat = Paired::from(&both.remove(0));
     rows.push(Row {
         what: "tools/call round trip via the in-process gateway (key checked)".into(),
         n: lat.hop.len().to_string(),
@@ -637,15 +654,33 @@ async fn run() -> String {
         target: "< 100 µs p50, < 1 ms p99".into(),
         met: met(lat.added.p50() < 100.0 && lat.added.p99() < 1000.0),
     });
+    rows.push(Row {
+        what: "the floor: a bare hyper proxy's added latency (same rounds, paired difference)".into(),
+        n: floor.added.len().to_string(),
+        p50: us(floor.added.p50()),
+        p99: us(floor.added.p99()),
+        base_what: "gateway added p50 ÷ bare proxy added p50".into(),
+        base: dash(),
+        ratio: format!("{:.2}x", lat.added.p50() / floor.added.p50()),
+        target: "(issue: about 130 µs on its machine)".into(),
+        met: dash(),
+    });
+
+    if std::env::var_os("LATCHKEY_BENCH_LATENCY_ONLY").is_some() {
+        // For quick experiments on the hop: section 1 only.
+        return table(&rows, &notes);
+    }
 
     // 2. Throughput at 64 concurrent clients, alternating rounds.
-    let (mut d_rps, mut g_rps) = (Vec::new(), Vec::new());
+    let (mut d_rps, mut g_rps, mut b_rps) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..THROUGHPUT_ROUNDS {
         d_rps.push(throughput(&client, &direct).await);
         g_rps.push(throughput(&client, &via).await);
+        b_rps.push(throughput(&client, &bare).await);
     }
     let direct_rps = d_rps.iter().sum::<f64>() / d_rps.len() as f64;
     let gw_rps = g_rps.iter().sum::<f64>() / g_rps.len() as f64;
+    let bare_rps = b_rps.iter().sum::<f64>() / b_rps.len() as f64;
     rows.push(Row {
         what: format!("throughput, {CONCURRENCY} concurrent clients, via the in-process gateway"),
         n: format!("{THROUGHPUT_ROUNDS}×{}s", THROUGHPUT_WINDOW.as_secs()),
@@ -656,6 +691,17 @@ async fn run() -> String {
         ratio: format!("{:.0}%", 100.0 * gw_rps / direct_rps),
         target: "≥ 90% of direct".into(),
         met: met(gw_rps >= 0.9 * direct_rps),
+    });
+    rows.push(Row {
+        what: format!("the floor: throughput via a bare hyper proxy, {CONCURRENCY} concurrent clients"),
+        n: format!("{THROUGHPUT_ROUNDS}×{}s", THROUGHPUT_WINDOW.as_secs()),
+        p50: format!("{bare_rps:.0} req/s"),
+        p99: dash(),
+        base_what: "direct (ratio) · gateway ÷ bare proxy".into(),
+        base: format!("{:.0}% of direct", 100.0 * bare_rps / direct_rps),
+        ratio: format!("{:.0}%", 100.0 * gw_rps / bare_rps),
+        target: dash(),
+        met: dash(),
     });
 
     // 3. Time to first SSE event.

@@ -259,12 +259,12 @@ fn drop_request_header(name: &HeaderName) -> bool {
 async fn send(
     hop: &Hop,
     method: &Method,
-    target: &str,
+    target: &url::Url,
     headers: &HeaderMap,
     body: Bytes,
     credential: Option<&Credential>,
 ) -> Result<reqwest::Response, SendFail> {
-    let mut req = hop.client.request(method.clone(), target);
+    let mut req = hop.client.request(method.clone(), target.clone());
     for (name, value) in headers {
         if !drop_request_header(name) {
             req = req.header(name, value);
@@ -304,7 +304,9 @@ fn relay(name: &str, status: StatusCode, response: reqwest::Response, is_get: bo
 }
 
 /// The upstream URL for a request: the connection URL, or a path on its origin, plus the query.
-fn upstream_url(base: &str, rest: Option<&str>, query: Option<&str>) -> Option<String> {
+/// The upstream URL for one request, as a parsed `Url` (reqwest then takes it without parsing
+/// it again).
+fn upstream_url(base: &str, rest: Option<&str>, query: Option<&str>) -> Option<url::Url> {
     let mut url = url::Url::parse(base).ok()?;
     if let Some(rest) = rest {
         if rest.split('/').any(|seg| seg == ".." || seg == ".") {
@@ -320,7 +322,7 @@ fn upstream_url(base: &str, rest: Option<&str>, query: Option<&str>) -> Option<S
         };
         url.set_query(Some(&merged));
     }
-    Some(url.into())
+    Some(url)
 }
 
 fn insufficient_scope(headers: &HeaderMap) -> Option<String> {
@@ -397,9 +399,9 @@ mod tests {
 
     #[test]
     fn upstream_urls() {
-        assert_eq!(upstream_url("https://x.example/v2/mcp", None, None).unwrap(), "https://x.example/v2/mcp");
-        assert_eq!(upstream_url("https://x.example/v2/mcp", None, Some("a=1")).unwrap(), "https://x.example/v2/mcp?a=1");
-        assert_eq!(upstream_url("https://x.example/sse", Some("messages"), Some("sessionId=9")).unwrap(), "https://x.example/messages?sessionId=9");
+        assert_eq!(upstream_url("https://x.example/v2/mcp", None, None).unwrap().as_str(), "https://x.example/v2/mcp");
+        assert_eq!(upstream_url("https://x.example/v2/mcp", None, Some("a=1")).unwrap().as_str(), "https://x.example/v2/mcp?a=1");
+        assert_eq!(upstream_url("https://x.example/sse", Some("messages"), Some("sessionId=9")).unwrap().as_str(), "https://x.example/messages?sessionId=9");
         assert!(upstream_url("https://x.example/sse", Some("a/../b"), None).is_none());
     }
 

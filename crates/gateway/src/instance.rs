@@ -55,6 +55,11 @@ impl Gateway {
         let cancel = CancellationToken::new();
         let stop = cancel.clone();
         let task = tokio::spawn(async move {
+            // Nagle off: a JSON-RPC answer or an SSE event leaves at once instead of waiting
+            // for the client's ACK of the previous write.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+                let _ = tcp.set_nodelay(true);
+            });
             let served = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned());
             if let Err(e) = served.await {
                 tracing::error!("the gateway stopped: {e}");
