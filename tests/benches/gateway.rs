@@ -21,7 +21,9 @@
 //! 22 binary of `tests/node` when `target/bench-node` has it; otherwise its rows are skipped with a
 //! printed reason. Only 127.0.0.1 is ever contacted; every loop is bounded in count and time.
 //!
-//! Prints a Markdown table and writes it to `target/bench-gateway.md`.
+//! Prints a Markdown table and writes it to `target/bench-gateway.md`. With
+//! `LATCHKEY_BENCH_LATENCY_ONLY=1` only the in-process latency rows run (for quick experiments on
+//! the hop).
 
 mod bare_proxy;
 
@@ -517,6 +519,33 @@ async fn measure_stdio(make: &dyn Fn() -> Command, stderr: &Path, direct: &Endpo
     Ok(StdioFigures { spawn: Samples::new(spawn), rss_kib, latency: Paired::from(&out), rps })
 }
 
+/// One bridge process, its round trips interleaved with HTTP calls to `base` (the gateway it
+/// relays to): what the stdio hop itself adds.
+async fn bridge_own_cost(make: &dyn Fn() -> Command, stderr: &Path, base: &Endpoint, client: &reqwest::Client) -> Result<Paired, String> {
+    let (mut p, _) = Stdio2::spawn(make(), stderr).map_err(|e| e.to_string())?;
+    p.handshake(Duration::from_secs(30)).await?;
+    for _ in 0..WARMUP {
+        p.call().await?;
+        base.call(client, 0).await;
+    }
+    let mut out = Vec::with_capacity(BRIDGE_PAIRS);
+    let t = Instant::now();
+    for i in 0..BRIDGE_PAIRS {
+        if t.elapsed() > LATENCY_BUDGET {
+            break;
+        }
+        if i % 2 == 0 {
+            let h = p.call().await?;
+            out.push((h, base.call(client, i as u64).await));
+        } else {
+            let d = base.call(client, i as u64).await;
+            out.push((p.call().await?, d));
+        }
+    }
+    p.close().await;
+    Ok(Paired::from(&out))
+}
+
 fn stdio_rows(rows: &mut Vec<Row>, label: &str, f: &StdioFigures, direct_rps: f64, targets: bool) {
     rows.push(Row {
         what: format!("{label}: spawn → first initialize response"),
@@ -864,7 +893,7 @@ async fn cli_rows(
     });
     let serve_rps = throughput(client, &via_serve).await;
     rows.push(Row {
-        what: format!("throughput, {CONCURRENCY} concurrent clients, via `latchkey serve` (current-thread runtime)"),
+        what: format!("throughput, {CONCURRENCY} concurrent clients, via `latchkey serve`"),
         n: format!("1×{}s", THROUGHPUT_WINDOW.as_secs()),
         p50: format!("{serve_rps:.0} req/s"),
         p99: dash(),
@@ -880,6 +909,21 @@ async fn cli_rows(
     match measure_stdio(&make, &stderr, direct, client, BRIDGE_PAIRS).await {
         Ok(f) => stdio_rows(rows, "`latchkey-bridge`, gateway mode (relays to `latchkey serve`)", &f, direct_rps, true),
         Err(e) => notes.push(format!("bridge (gateway mode) failed: {e}; see {}", stderr.display())),
+    }
+    // The bridge's own share of that: paired against HTTP to the same gateway.
+    match bridge_own_cost(&make, &stderr, &via_serve, client).await {
+        Ok(own) => rows.push(Row {
+            what: "`latchkey-bridge`, gateway mode: the bridge's own added latency (paired difference)".into(),
+            n: own.added.len().to_string(),
+            p50: us(own.added.p50()),
+            p99: us(own.added.p99()),
+            base_what: "HTTP to the same `latchkey serve`, interleaved".into(),
+            base: format!("{} / {}", us(own.direct.p50()), us(own.direct.p99())),
+            ratio: format!("{:.2}x", own.hop.p50() / own.direct.p50()),
+            target: "< 200 µs p50".into(),
+            met: met(own.added.p50() < 200.0),
+        }),
+        Err(e) => notes.push(format!("bridge (gateway mode, own cost) failed: {e}; see {}", stderr.display())),
     }
 
     // 6b. 64 open SSE streams through `serve`.

@@ -4,6 +4,7 @@
 #
 #   tests/tray/smoke.sh                       (packages: scripts/setup.sh --app)
 #   APP_PROFILE=release tests/tray/smoke.sh   the release build (measures its RSS and size)
+#   APP_PROFILE=app tests/tray/smoke.sh       the shipped build (`--profile app`, as scripts/app.sh)
 #   LATCHKEY_APP_BIN=<path> tests/tray/smoke.sh   an already built binary
 #
 # 1. Builds latchkey-app, the latchkey CLI and fake-atlassian.
@@ -31,8 +32,8 @@ if [[ "${LATCHKEY_SMOKE_INNER:-}" != 1 ]]; then
     (ui/install.sh && cd ui && npm run build) >/dev/null 2>&1 \
       || { echo "could not build ui/ (npm run build)"; echo "0 passed, 1 failed"; exit 1; }
   fi
-  if [[ ${APP_PROFILE:-debug} == release ]]; then
-    cargo build -p latchkey-app --bin latchkey-app --release --features custom-protocol 2>&1 | tail -1
+  if [[ ${APP_PROFILE:-debug} != debug ]]; then
+    cargo build -p latchkey-app --bin latchkey-app --profile "$APP_PROFILE" --features custom-protocol 2>&1 | tail -1
   else
     cargo build -p latchkey-app --bin latchkey-app 2>&1 | tail -1
   fi
