@@ -12,6 +12,10 @@
 //! scripts/with-keychain.sh cargo bench -p latchkey-e2e --bench gateway
 //! ```
 //!
+//! To measure the binaries as shipped (`scripts/app.sh` builds them with the `app` profile):
+//! `cargo build --profile app -p latchkey-cli -p latchkey-bridge`, then the same with
+//! `LATCHKEY_BENCH_PROFILE=app`.
+//!
 //! What runs where: the in-process rows start `latchkey_gateway::Gateway` in this process with
 //! an auth-None connection (made by `engine.connect` against the upstream) and a real local key
 //! (`engine.issue_local_key`), so the key check is on the path. The bridge rows spawn what apps
@@ -141,9 +145,15 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
-/// The release `latchkey` and, beside it, the small `latchkey-bridge` that apps run.
+/// The cargo profile whose `latchkey` and `latchkey-bridge` the bridge and `serve` rows run:
+/// `$LATCHKEY_BENCH_PROFILE`, `release` by default; `app` is what `scripts/app.sh` ships.
+fn cli_profile() -> String {
+    std::env::var("LATCHKEY_BENCH_PROFILE").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "release".into())
+}
+
+/// That profile's `latchkey` and, beside it, the small `latchkey-bridge` that apps run.
 fn release_cli() -> Option<PathBuf> {
-    let p = target_dir().join("release").join("latchkey");
+    let p = target_dir().join(cli_profile()).join("latchkey");
     (p.is_file() && p.with_file_name("latchkey-bridge").is_file()).then_some(p)
 }
 
@@ -780,11 +790,15 @@ async fn run() -> String {
     // 4 and 6: the release CLI.
     match release_cli() {
         None => {
-            let line = "target/release/latchkey or latchkey-bridge is missing: run `cargo build --release -p latchkey-cli -p latchkey-bridge` first. Bridge and `serve` rows skipped.".to_owned();
+            let profile = cli_profile();
+            let line = format!("target/{profile}/latchkey or latchkey-bridge is missing: run `cargo build --profile {profile} -p latchkey-cli -p latchkey-bridge` first. Bridge and `serve` rows skipped.");
             eprintln!("{line}");
             notes.push(line);
         }
-        Some(cli) => cli_rows(&cli, scratch.path(), &upstream, &client, &direct, direct_rps, &mut rows, &mut notes).await,
+        Some(cli) => {
+            notes.push(format!("The bridge and `serve` rows run `{}` and `latchkey-bridge` beside it (profile `{}`).", cli.display(), cli_profile()));
+            cli_rows(&cli, scratch.path(), &upstream, &client, &direct, direct_rps, &mut rows, &mut notes).await
+        }
     }
 
     // 5. mcp-remote, side by side.
