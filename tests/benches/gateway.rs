@@ -791,7 +791,9 @@ async fn run() -> String {
     match release_cli() {
         None => {
             let profile = cli_profile();
-            let line = format!("target/{profile}/latchkey or latchkey-bridge is missing: run `cargo build --profile {profile} -p latchkey-cli -p latchkey-bridge` first. Bridge and `serve` rows skipped.");
+            let line = format!(
+                "target/{profile}/latchkey or latchkey-bridge is missing: run `cargo build --profile {profile} -p latchkey-cli -p latchkey-bridge` first. Bridge and `serve` rows skipped."
+            );
             eprintln!("{line}");
             notes.push(line);
         }
