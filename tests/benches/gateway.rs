@@ -174,6 +174,36 @@ async fn stop(child: &mut Child) {
     }
 }
 
+/// Set when this bench binary runs as the bare proxy in a process of its own.
+const BARE_PROXY_ENV: &str = "LATCHKEY_BENCH_BARE_PROXY";
+
+/// The floor for `latchkey serve`: the bare proxy in a separate process (this binary started
+/// again, with a multi-thread runtime like `serve`'s), so both pay the same process hops.
+struct BareProcess {
+    /// Killed on drop; its stdin closing also stops it.
+    _child: Child,
+    port: u16,
+}
+
+impl BareProcess {
+    async fn start(upstream: &str) -> Option<BareProcess> {
+        let exe = std::env::current_exe().ok()?;
+        let mut child = Command::new(exe)
+            .env(BARE_PROXY_ENV, upstream)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .ok()?;
+        let mut out = BufReader::new(child.stdout.take()?);
+        let mut line = String::new();
+        tokio::time::timeout(Duration::from_secs(10), out.read_line(&mut line)).await.ok()?.ok()?;
+        let port = line.trim().parse().ok()?;
+        Some(BareProcess { _child: child, port })
+    }
+}
+
 struct Upstream {
     /// Killed on drop; its stdin closing also stops it.
     _child: Child,
@@ -272,13 +302,9 @@ impl Endpoint {
     }
 }
 
-/// Interleaved round trips, `hop` then `direct`, after a warm-up: `(hop, direct)` in µs.
-async fn paired_calls(client: &reqwest::Client, hop: &Endpoint, direct: &Endpoint, n: usize) -> Vec<(f64, f64)> {
-    paired_calls_each(client, &[hop], direct, n).await.remove(0)
-}
-
-/// [`paired_calls`] for several hops at once: each round pairs every hop with its own direct
-/// call, so all hops see the same moments of the machine's load.
+/// Interleaved round trips after a warm-up, `(hop, direct)` in µs for each hop. Each round
+/// pairs every hop with its own direct call, alternating the order, so all hops see the same
+/// moments of the machine's load.
 async fn paired_calls_each(client: &reqwest::Client, hops: &[&Endpoint], direct: &Endpoint, n: usize) -> Vec<Vec<(f64, f64)>> {
     for i in 0..WARMUP {
         for hop in hops {
@@ -623,6 +649,16 @@ fn stdio_rows(rows: &mut Vec<Row>, label: &str, f: &StdioFigures, direct_rps: f6
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not supported (one binary, one report).
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    if let Ok(upstream) = std::env::var(BARE_PROXY_ENV) {
+        // This binary started again as the separate-process floor (see `BareProcess`).
+        rt.block_on(async {
+            let addr = bare_proxy::start(&upstream).await;
+            println!("{}", addr.port());
+            let mut sink = Vec::new();
+            let _ = tokio::io::AsyncReadExt::read_to_end(&mut tokio::io::stdin(), &mut sink).await;
+        });
+        return;
+    }
     let report = rt.block_on(run());
     print!("{report}");
     let out = target_dir().join("bench-gateway.md");
@@ -895,7 +931,13 @@ async fn cli_rows(
     let via_serve = Endpoint { url: format!("{}/mcp/{CONNECTION}", running.url()), key: Some(key.clone()) };
 
     // The separate-process gateway's added latency, for reference.
-    let lat = Paired::from(&paired_calls(client, &via_serve, direct, LATENCY_PAIRS).await);
+    let bare_process = BareProcess::start(&upstream.url()).await;
+    let bare_ep = bare_process.as_ref().map(|b| Endpoint { url: format!("http://127.0.0.1:{}/mcp", b.port), key: None });
+    let mut hops = vec![&via_serve];
+    hops.extend(bare_ep.as_ref());
+    let mut measured = paired_calls_each(client, &hops, direct, LATENCY_PAIRS).await;
+    let floor = (measured.len() > 1).then(|| Paired::from(&measured.remove(1)));
+    let lat = Paired::from(&measured.remove(0));
     rows.push(Row {
         what: "gateway added latency per tools/call, `latchkey serve` process (paired difference)".into(),
         n: lat.added.len().to_string(),
@@ -907,6 +949,20 @@ async fn cli_rows(
         target: "< 100 µs p50, < 1 ms p99".into(),
         met: met(lat.added.p50() < 100.0 && lat.added.p99() < 1000.0),
     });
+    match &floor {
+        Some(f) => rows.push(Row {
+            what: "the floor for `serve`: the bare proxy in a process of its own, added latency (same rounds)".into(),
+            n: f.added.len().to_string(),
+            p50: us(f.added.p50()),
+            p99: us(f.added.p99()),
+            base_what: "`serve` added p50 ÷ this".into(),
+            base: dash(),
+            ratio: format!("{:.2}x", lat.added.p50() / f.added.p50()),
+            target: dash(),
+            met: dash(),
+        }),
+        None => notes.push("The separate-process bare proxy did not start; its rows are skipped.".into()),
+    }
     let serve_rps = throughput(client, &via_serve).await;
     rows.push(Row {
         what: format!("throughput, {CONCURRENCY} concurrent clients, via `latchkey serve`"),
@@ -919,6 +975,22 @@ async fn cli_rows(
         target: "≥ 90% of direct".into(),
         met: met(serve_rps >= 0.9 * direct_rps),
     });
+
+    if let Some(b) = &bare_ep {
+        let bare_rps = throughput(client, b).await;
+        rows.push(Row {
+            what: format!("the floor for `serve`: throughput via the bare proxy in a process of its own, {CONCURRENCY} concurrent clients"),
+            n: format!("1×{}s", THROUGHPUT_WINDOW.as_secs()),
+            p50: format!("{bare_rps:.0} req/s"),
+            p99: dash(),
+            base_what: "direct (ratio) · `serve` ÷ bare proxy".into(),
+            base: format!("{:.0}% of direct", 100.0 * bare_rps / direct_rps),
+            ratio: format!("{:.0}%", 100.0 * serve_rps / bare_rps),
+            target: dash(),
+            met: dash(),
+        });
+    }
+    drop(bare_process);
 
     // 4, gateway mode: LATCHKEY_KEY set and `latchkey serve` running.
     let make = bridge(Some(key.clone()));
