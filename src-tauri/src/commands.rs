@@ -70,6 +70,15 @@ pub async fn test_connection(core: State<'_, Core>, name: String) -> Res<CheckRe
     core.engine.check(&name, &latchkey_core::ClientOptions::default()).await.map_err(view)
 }
 
+/// The full check of one connection (core's doctor): every step in order, each with a plain
+/// sentence, what to do, and a message for the admin when only they can fix it.
+#[tauri::command]
+#[specta::specta]
+pub async fn diagnose(core: State<'_, Core>, name: String) -> Res<latchkey_core::doctor::ConnectionReport> {
+    let report = core.engine.doctor_with(Some(&name), &core.env, &core.bridge).await.map_err(view)?;
+    report.connections.into_iter().next().ok_or_else(|| view(CoreError::UnknownTarget(name)))
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn disconnect(core: State<'_, Core>, name: String) -> Res<bool> {

@@ -21,6 +21,9 @@
 //!   with kind `cancelled`).
 //! - `reauth(name) -> CheckReport`: the browser sign-in again, then a check.
 //! - `test_connection(name) -> CheckReport`: initialize and list the tools (signs in if needed).
+//! - `diagnose(name) -> ConnectionReport {name, url, findings}`: core's doctor for one connection.
+//!   Each finding is `{check, status: "ok" | "warn" | "fail" | "skipped", summary, action?,
+//!   admin_message?}`, in the order the checks ran. Never opens a browser.
 //! - `disconnect(name) -> boolean`: sign out (true when the server revoked the sign-in too).
 //! - `apps() -> AppView[]`: every known AI app, whether it is installed, our entries' state.
 //! - `set_app(app, connection, on) -> AppChange[]`: set an app up for a connection, or remove it.
@@ -111,6 +114,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::cancel_sign_in,
             commands::reauth,
             commands::test_connection,
+            commands::diagnose,
             commands::disconnect,
             commands::apps,
             commands::set_app,

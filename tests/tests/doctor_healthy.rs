@@ -103,3 +103,28 @@ async fn the_site_picked_at_consent_is_the_one_reported() {
     expect(&r, checks::CLIENTS, Status::Skipped, &["latchkey clients add atlassian"]);
     fake.shutdown().await;
 }
+
+/// The tray app is not the `latchkey` executable: it passes the path written into stdio apps'
+/// entries (`doctor_with`), so Claude Desktop's `latchkey-bridge` entry is judged against it.
+#[tokio::test]
+async fn the_app_judges_stdio_entries_against_the_latchkey_it_wrote() {
+    let fake = FakeAtlassian::start(FakeOptions::default()).await.unwrap();
+    let env = Env::new();
+    let lk = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
+    lk.connect(atlassian_request(&fake)).await.expect("connect");
+    let home = tempfile::tempdir().unwrap();
+    let apps = app_env(home.path());
+    let shipped = std::path::Path::new("/opt/latchkey/bin/latchkey");
+    lk.clients_add(&apps, shipped, "atlassian", &["claude-desktop".to_owned()], false).unwrap();
+
+    let report = lk.doctor_with(Some("atlassian"), &apps, shipped).await.unwrap();
+    let r = report.connection("atlassian").unwrap();
+    expect(r, checks::CLIENTS, Status::Ok, &["claude desktop", "current"]);
+
+    // Judged against another executable, the same entry is out of date and says so.
+    let elsewhere = lk.doctor_with(Some("atlassian"), &apps, std::path::Path::new("/usr/local/bin/latchkey")).await.unwrap();
+    let f = elsewhere.connection("atlassian").unwrap().finding(checks::CLIENTS).unwrap().clone();
+    assert_ne!(f.status, Status::Ok, "{f:?}");
+    assert!(f.summary.to_lowercase().contains("another place"), "{f:?}");
+    fake.shutdown().await;
+}

@@ -6,6 +6,7 @@ import { CopyButton, Trouble } from "./components";
 import { appStatus, appStatusWords, authWords, lastUsed, nextSignIn, stateTone, title, type AppStatus } from "./format";
 import { COMMON, fromState, type Action, type Problem } from "./troubles";
 import { AddAnother, type AddProps } from "./AddAnother";
+import { FullCheck } from "./FullCheck";
 
 export interface CardState {
   tools?: number;
@@ -132,6 +133,7 @@ function Card({ c, s, p }: { c: ConnectionView; s: CardState; p: DashboardProps 
             {c.requests} ({c.errors} failed)
           </dd>
         </dl>
+        <FullCheck name={c.name} label={t} />
       </details>
       {!confirming && (
         <button type="button" class="danger small" aria-label={`Disconnect ${t}`} onClick={() => setConfirming(true)} disabled={!!s.busy}>

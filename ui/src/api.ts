@@ -79,6 +79,8 @@ export const api = {
   cancelSignIn: () => unwrap(commands.cancelSignIn()),
   reauth: (name: string) => unwrap(commands.reauth(name)),
   testConnection: (name: string) => unwrap(commands.testConnection(name)),
+  /** core's doctor for one connection: every step in order, in plain words. */
+  diagnose: (name: string) => unwrap(commands.diagnose(name)),
   /** True when the server also revoked the sign-in. */
   disconnect: (name: string) => unwrap(commands.disconnect(name)),
   apps: () => unwrap(commands.apps()),

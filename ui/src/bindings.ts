@@ -12,6 +12,11 @@ export const commands = {
 	cancelSignIn: () => typedError<null, ErrorView>(__TAURI_INVOKE("cancel_sign_in")),
 	reauth: (name: string) => typedError<CheckReport, ErrorView>(__TAURI_INVOKE("reauth", { name })),
 	testConnection: (name: string) => typedError<CheckReport, ErrorView>(__TAURI_INVOKE("test_connection", { name })),
+	/**
+	 *  The full check of one connection (core's doctor): every step in order, each with a plain
+	 *  sentence, what to do, and a message for the admin when only they can fix it.
+	 */
+	diagnose: (name: string) => typedError<ConnectionReport, ErrorView>(__TAURI_INVOKE("diagnose", { name })),
 	disconnect: (name: string) => typedError<boolean, ErrorView>(__TAURI_INVOKE("disconnect", { name })),
 	apps: () => typedError<AppView[], ErrorView>(__TAURI_INVOKE("apps")),
 	setApp: (app: string, connection: string, on: boolean) => typedError<AppChange[], ErrorView>(__TAURI_INVOKE("set_app", { app, connection, on })),
@@ -92,6 +97,13 @@ export type CheckReport = {
 	notes: string[],
 };
 
+/**  Everything found for one connection, in check order. */
+export type ConnectionReport = {
+	name: string,
+	url: string,
+	findings: Finding[],
+};
+
 export type ConnectionView = {
 	name: string,
 	url: string,
@@ -146,6 +158,18 @@ export type FileState = {
 	state: EntryState,
 };
 
+/**  One finding: one line in plain words, plus what to do. */
+export type Finding = {
+	check: string,
+	status: Status,
+	/**  One line, plain words. */
+	summary: string,
+	/**  What to do about it, if anything. */
+	action?: string | null,
+	/**  A ready-to-send message for the admin who can fix it. */
+	admin_message?: string | null,
+};
+
 /**  The tray asks the window to show a view. */
 export type Navigate = {
 	/**  `"apps"`, `"dashboard"` or `"onboarding"`. */
@@ -161,6 +185,15 @@ export type SignIn = {
 	report: CheckReport | null,
 	error: ErrorView | null,
 };
+
+/**  How one check came out. */
+export type Status = "ok" | 
+/**  Works, but something will bite later or deserves attention. */
+"warn" | 
+/**  Broken: the action says how to fix it. */
+"fail" | 
+/**  Not checked (not applicable, or an earlier failure makes it meaningless). */
+"skipped";
 
 /**  `window_state()`: what a freshly opened window should show. */
 export type WindowState = {

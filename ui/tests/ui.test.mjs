@@ -321,6 +321,48 @@ test("dashboard: cards show site, account, state, last used, next sign-in, tools
   await until(() => be.callsOf("status").length === before + 1, "a refresh after the event");
 });
 
+test("full check: each step in words, the failing one with what to do and a message for the admin", async (ctx) => {
+  const be = dashboardBackend();
+  const admin = "Hi, could you allow the redirect address http://127.0.0.1:33418/callback for our Atlassian app? Thanks.";
+  be.on("diagnose", ({ name }) => ({
+    name,
+    url: "https://mcp.atlassian.com/v1/mcp",
+    findings: [
+      { check: "network", status: "ok", summary: "The server answers over HTTPS." },
+      { check: "registration", status: "warn", summary: "Latchkey registered itself again after the server forgot it." },
+      { check: "redirect", status: "fail", summary: "Your organisation only allows sign-in from approved addresses.", action: "Send your admin the message below.", admin_message: admin },
+      { check: "tools", status: "skipped", summary: "Not checked: the sign-in must work first." },
+    ],
+  }));
+  const { page } = await openPage(ctx, be);
+  const a = card(page, "atlassian");
+  await a.waitFor(T);
+  await a.locator("summary", { hasText: "Details" }).click();
+  await cbutton(a, "Run a full check").click();
+  await a.getByText("1 problem found. Follow the steps marked ✗, from the top.").waitFor(T);
+  eq(be.callsOf("diagnose"), [{ name: "atlassian" }], "diagnose args");
+  for (const text of ["The server answers over HTTPS.", "Your organisation only allows sign-in from approved addresses.", "Send your admin the message below.", "Not checked: the sign-in must work first."]) {
+    await a.getByText(text, { exact: true }).waitFor(T);
+  }
+  // The status is in words for screen readers, not only in a mark.
+  await a.locator(".finding.status-fail .sr-only", { hasText: "Broken:" }).waitFor(T);
+  await cbutton(a, "Copy message for your admin").click();
+  eq(await clipboard(page), admin, "admin message copied");
+  await shot(page, "full-check");
+  for (const scheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme: scheme });
+    eq(await contrastFailures(page), [], `contrast failures in the full check (${scheme})`);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  // A check that cannot run says so, and the button stays usable.
+  be.on("diagnose", () => {
+    throw { kind: "storage", message: "Latchkey's settings could not be read." };
+  });
+  await cbutton(a, "Run a full check").click();
+  await a.getByRole("alert").getByText("The check could not run: Latchkey's settings could not be read.").waitFor(T);
+  assert(await cbutton(a, "Run a full check").isEnabled(), "the button is usable again");
+});
+
 test("dashboard: contrast is WCAG AA in light and dark", async (ctx) => {
   const be = dashboardBackend();
   be.on("test_connection", () => report({ tools: ["a", "b"] }));

@@ -68,6 +68,7 @@ pub const ATLASSIAN_ACCOUNT_TOOLS: [&str; 2] = ["getAccessibleAtlassianResources
 
 /// How one check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Ok,
@@ -81,6 +82,7 @@ pub enum Status {
 
 /// One finding: one line in plain words, plus what to do.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Finding {
     pub check: &'static str,
     pub status: Status,
@@ -122,6 +124,7 @@ impl Finding {
 
 /// Everything found for one connection, in check order.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ConnectionReport {
     pub name: String,
     pub url: String,
@@ -145,6 +148,7 @@ impl ConnectionReport {
 
 /// The doctor's answer.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Report {
     pub connections: Vec<ConnectionReport>,
     /// True when no finding failed (warnings do not count as failures).
@@ -179,23 +183,31 @@ impl Chain {
 
 impl Latchkey {
     /// Diagnoses `connection` (every saved connection when `None`). Never opens a browser.
+    /// App entries are judged against this executable as the `latchkey` command (the CLI).
     pub async fn doctor(&self, connection: Option<&str>, env: &Env) -> Result<Report> {
+        let latchkey = std::env::current_exe().and_then(std::fs::canonicalize).unwrap_or_else(|_| "latchkey".into());
+        self.doctor_with(connection, env, &latchkey).await
+    }
+
+    /// [`doctor`](Self::doctor) for a caller that is not the `latchkey` executable (the tray
+    /// app): app entries are judged against `latchkey`, the command written into them.
+    pub async fn doctor_with(&self, connection: Option<&str>, env: &Env, latchkey: &std::path::Path) -> Result<Report> {
         let conns = match connection {
             Some(n) => vec![self.connection(n)?],
             None => self.connections()?,
         };
         let mut out = Vec::new();
         for c in conns {
-            out.push(self.doctor_one(&c, env).await);
+            out.push(self.doctor_one(&c, env, latchkey).await);
         }
         let passed = out.iter().all(ConnectionReport::passed);
         Ok(Report { connections: out, passed })
     }
 
-    async fn doctor_one(&self, conn: &Connection, env: &Env) -> ConnectionReport {
+    async fn doctor_one(&self, conn: &Connection, env: &Env, latchkey: &std::path::Path) -> ConnectionReport {
         let mut chain = Chain { findings: Vec::new() };
         self.doctor_chain(conn, env, &mut chain).await;
-        for f in self.doctor_clients(conn, env).await {
+        for f in self.doctor_clients(conn, env, latchkey).await {
             chain.push(f);
         }
         ConnectionReport { name: conn.name.clone(), url: conn.url.clone(), findings: chain.findings }

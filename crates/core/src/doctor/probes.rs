@@ -381,10 +381,10 @@ impl Latchkey {
     }
 
     /// Each app set up for this connection, and the gateway their entries point at.
-    pub(super) async fn doctor_clients(&self, conn: &Connection, env: &Env) -> Vec<Finding> {
+    pub(super) async fn doctor_clients(&self, conn: &Connection, env: &Env, latchkey: &std::path::Path) -> Vec<Finding> {
         let name = conn.name.as_str();
         let mut out = Vec::new();
-        let bridge = std::env::current_exe().and_then(std::fs::canonicalize).unwrap_or_else(|_| "latchkey".into());
+        let bridge = latchkey.to_path_buf();
         let url = match self.gateway_url(name) {
             Ok(u) => u,
             Err(e) => return vec![Finding::warn(CLIENTS, format!("Could not read Latchkey's settings: {e}"))],
