@@ -219,7 +219,7 @@ pub fn engine_with(
     opener: Arc<dyn Opener>,
     clock: Arc<dyn Clock>,
     flow_timeout: Duration,
-    on_auth_url: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    on_auth_url: Option<latchkey_core::api::UrlCallback>,
 ) -> Latchkey {
     Latchkey::new(Deps {
         paths: Paths { config_dir: env.config_dir().to_path_buf() },

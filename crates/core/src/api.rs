@@ -413,14 +413,14 @@ impl Latchkey {
                         report.notes.push(format!("This sign-in reaches {} sites; tools need a cloudId to pick one.", id.sites.len()));
                     }
                     let others = self.connections()?;
-                    if let Some(first) = id.sites.first() {
-                        if let Some(twin) = others.iter().find(|c| c.name != name && c.sites.iter().any(|s| s.cloud_id == first.cloud_id)) {
-                            report.notes.push(format!(
-                                "`{}` already reaches this site ({}); pick the other site on the consent screen to add a second one.",
-                                twin.name,
-                                atlassian_core::site_host(first)
-                            ));
-                        }
+                    if let Some(first) = id.sites.first()
+                        && let Some(twin) = others.iter().find(|c| c.name != name && c.sites.iter().any(|s| s.cloud_id == first.cloud_id))
+                    {
+                        report.notes.push(format!(
+                            "`{}` already reaches this site ({}); pick the other site on the consent screen to add a second one.",
+                            twin.name,
+                            atlassian_core::site_host(first)
+                        ));
                     }
                 }
                 Err(e) => tracing::warn!("could not learn the Atlassian site of `{name}`: {e}"),

@@ -45,8 +45,12 @@ struct KeysFile {
 pub struct KeyRing {
     path: PathBuf,
     lock_path: PathBuf,
-    cache: RwLock<(Option<(SystemTime, u64)>, Vec<LocalKey>)>,
+    /// The keys as last read, with the file's (mtime, length) when read.
+    cache: RwLock<(Stamp, Vec<LocalKey>)>,
 }
+
+/// A file's (modification time, length), `None` when it is missing.
+type Stamp = Option<(SystemTime, u64)>;
 
 fn hash(key: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -53,10 +53,10 @@ impl Latchkey {
         if command.is_empty() {
             return Err(CoreError::Invalid("Give the command that starts the MCP server, after `--`.".into()));
         }
-        if let Some(existing) = self.storage().load()?.get(name) {
-            if existing.local.is_none() {
-                return Err(CoreError::NameTaken(name.to_owned()));
-            }
+        if let Some(existing) = self.storage().load()?.get(name)
+            && existing.local.is_none()
+        {
+            return Err(CoreError::NameTaken(name.to_owned()));
         }
         for (var, value) in &secrets {
             self.vault().set_env_secret(name, var, value)?;

@@ -86,10 +86,11 @@ impl Storage {
     pub fn load_cached(&self) -> Result<Arc<StateFile>> {
         let path = self.paths.state_file();
         let stamp: Stamp = std::fs::metadata(&path).ok().and_then(|m| Some((m.modified().ok()?, m.len())));
-        if let Ok(c) = self.cache.read() {
-            if c.0.is_some() && c.0 == stamp {
-                return Ok(Arc::clone(&c.1));
-            }
+        if let Ok(c) = self.cache.read()
+            && c.0.is_some()
+            && c.0 == stamp
+        {
+            return Ok(Arc::clone(&c.1));
         }
         let state = Arc::new(self.load()?);
         if let Ok(mut c) = self.cache.write() {
