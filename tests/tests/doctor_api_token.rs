@@ -2,7 +2,7 @@
 //! fails the api_token check with a message for the org admin; when enabled it passes; an
 //! unscoped (classic) token that sees only the two account tools is named as the cause.
 
-#[path = "doctor_support.rs"]
+#[path = "../src/doctor_support.rs"]
 mod doctor_support;
 #[path = "../src/support.rs"]
 mod support;

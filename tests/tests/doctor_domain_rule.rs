@@ -2,7 +2,7 @@
 //! the authorization URL sees the "Your admin must authorize this redirect URL" page and fails
 //! the redirect check with a ready-to-send message asking for both 127.0.0.1 and localhost.
 
-#[path = "doctor_support.rs"]
+#[path = "../src/doctor_support.rs"]
 mod doctor_support;
 #[path = "../src/support.rs"]
 mod support;

@@ -6,7 +6,7 @@
 #[path = "../../crates/cli/src/doctor.rs"]
 #[allow(dead_code)]
 mod cli_doctor;
-#[path = "doctor_support.rs"]
+#[path = "../src/doctor_support.rs"]
 mod doctor_support;
 #[path = "../src/support.rs"]
 mod support;

@@ -2,7 +2,7 @@
 //! accepted and reported as a warning that explains it; with a plain URL (strict issuer
 //! checking) discovery fails and the action points at the preset.
 
-#[path = "doctor_support.rs"]
+#[path = "../src/doctor_support.rs"]
 mod doctor_support;
 #[path = "../src/support.rs"]
 mod support;

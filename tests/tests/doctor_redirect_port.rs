@@ -3,7 +3,7 @@
 //! the redirect check, and the next sign-in registers again (the doctor sets the stale port
 //! aside). A redirect port another program holds is a warning with what to do.
 
-#[path = "doctor_support.rs"]
+#[path = "../src/doctor_support.rs"]
 mod doctor_support;
 #[path = "../src/support.rs"]
 mod support;

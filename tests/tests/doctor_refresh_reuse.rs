@@ -2,7 +2,7 @@
 //! comes back after the reuse grace): the doctor tries one refresh, the server refuses it and
 //! revokes the family, and the tokens check fails with "sign in again".
 
-#[path = "doctor_support.rs"]
+#[path = "../src/doctor_support.rs"]
 mod doctor_support;
 #[path = "../src/support.rs"]
 mod support;

@@ -2,7 +2,7 @@
 //! Confluence scope names the missing scopes and says to re-authenticate and approve them; a
 //! grant that has them but still sees two tools points at product access.
 
-#[path = "doctor_support.rs"]
+#[path = "../src/doctor_support.rs"]
 mod doctor_support;
 #[path = "../src/support.rs"]
 mod support;

@@ -2,7 +2,7 @@
 //! whose action is `latchkey clients add`; a gateway that is not running is a warning whose
 //! action is to start it.
 
-#[path = "doctor_support.rs"]
+#[path = "../src/doctor_support.rs"]
 mod doctor_support;
 #[path = "../src/support.rs"]
 mod support;

@@ -1,7 +1,7 @@
 //! A server nobody answers at: the network check fails with the plain cause (refused) and an
 //! action, and every later check is skipped rather than reported as its own failure.
 
-#[path = "doctor_support.rs"]
+#[path = "../src/doctor_support.rs"]
 mod doctor_support;
 #[path = "../src/support.rs"]
 mod support;
