@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use latchkey_core::{ClientOptions, ConnectRequest, Deps, Latchkey, Paths};
+use latchkey_e2e::paths::target_dir;
 use latchkey_e2e::{FakeAtlassian, FakeOptions};
 use latchkey_oauth::{OAuthError, Opener, SystemClock};
 use latchkey_secrets::{KeychainStore, MemoryStore, TokenStore};
@@ -198,17 +199,6 @@ fn table(rows: &[Row], notes: &[String]) -> String {
     }
     t.push('\n');
     t
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { workspace_root().join(p) })
-        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
 fn latchkey_binary() -> Option<PathBuf> {

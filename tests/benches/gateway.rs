@@ -50,6 +50,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
+use latchkey_e2e::paths::{target_dir, workspace_root};
 use latchkey_e2e::samples::Samples;
 use report::*;
 use stdio::*;
@@ -77,17 +78,6 @@ impl Opener for NoBrowser {
 
 // ---------------------------------------------------------------------------------------------
 // Paths and processes
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { workspace_root().join(p) })
-        .unwrap_or_else(|| workspace_root().join("target"))
-}
 
 /// The cargo profile whose `latchkey` and `latchkey-bridge` the bridge and `serve` rows run:
 /// `$LATCHKEY_BENCH_PROFILE`, `release` by default; `app` is what `scripts/app.sh` ships.

@@ -6,6 +6,7 @@
 //! `mcp.atlassian.com` / `auth.atlassian.com`.
 
 pub mod fake_atlassian;
+pub mod paths;
 pub mod samples;
 
 pub use fake_atlassian::{

@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use latchkey_core::Latchkey;
+use latchkey_e2e::paths::{debug_bin, workspace_root};
 use latchkey_e2e::{FakeAtlassian, FakeOptions};
 use latchkey_gateway::{Config, Gateway};
 use latchkey_oauth::SystemClock;
@@ -180,17 +181,6 @@ async fn with_a_running_gateway_a_wrong_key_gets_a_clear_error_line() {
     assert_eq!(lk.activity_snapshot()["atlassian"].errors, lk.activity_snapshot()["atlassian"].requests, "every request was refused");
     gateway.shutdown(Duration::from_secs(2)).await;
     fake.shutdown().await;
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
-}
-
-fn debug_bin(name: &str, package: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
-    let bin = target.join("debug").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.is_file(), "{} is missing: run `cargo build -p {package}` first", bin.display());
-    bin
 }
 
 fn latchkey_bin() -> PathBuf {

@@ -18,18 +18,12 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
+use latchkey_e2e::paths::{debug_bin, workspace_root};
 use latchkey_e2e::{FakeAtlassian, FakeOptions};
 use tokio::process::Command;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
-}
-
 fn latchkey_bin() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
-    let bin = target.join("debug").join(if cfg!(windows) { "latchkey.exe" } else { "latchkey" });
-    assert!(bin.is_file(), "{} is missing: run `cargo build -p latchkey-cli` first", bin.display());
-    bin
+    debug_bin("latchkey", "latchkey-cli")
 }
 
 fn latchkey(bin: &Path, config_dir: &Path, args: &[&str]) -> Command {

@@ -23,10 +23,7 @@ fn enabled() -> bool {
 }
 
 fn latchkey() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let bin = target.join("debug/latchkey");
-    assert!(bin.exists(), "build the CLI first: cargo build -p latchkey-cli");
-    bin
+    latchkey_e2e::paths::debug_bin("latchkey", "latchkey-cli")
 }
 
 /// A Jira Data Center stand-in: `/rest/api/2/myself` answers only the right token.
