@@ -25,6 +25,14 @@ pub struct Loopback {
 }
 
 impl Loopback {
+    /// The relay to the running gateway, when there is a key to present and a gateway (its
+    /// lock held) in `config_dir`. `None` means the caller must work without one.
+    pub fn to_running(config_dir: &std::path::Path, connection: &str, key: Option<&str>) -> Option<Result<Loopback, String>> {
+        let key = key.filter(|k| !k.trim().is_empty())?;
+        let gateway = crate::running_instance(config_dir)?;
+        Some(Loopback::new(&gateway.url(), connection, key))
+    }
+
     /// `base` is the gateway's `http://127.0.0.1:<port>`; `connection` a connection name.
     pub fn new(base: &str, connection: &str, key: &str) -> Result<Loopback, String> {
         let url = format!("{base}/mcp/{connection}").parse().map_err(|_| format!("\"{connection}\" is not a connection name"))?;

@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use latchkey_bridge::{Loopback, config_dir, running_instance};
+use latchkey_bridge::{Loopback, config_dir};
 
 const USAGE: &str = "usage: latchkey-bridge <connection>\n\nRelays an MCP client's stdio to a Latchkey connection. Apps are set up to run it by\n`latchkey clients add`; there is no need to run it by hand.";
 
@@ -32,19 +32,15 @@ fn main() -> ExitCode {
         },
         _ => return fail(USAGE),
     };
-    let key = std::env::var("LATCHKEY_KEY").ok().filter(|k| !k.trim().is_empty());
-    let running = key.as_ref().and_then(|_| config_dir()).and_then(|d| running_instance(&d));
-    match (key, running) {
-        (Some(key), Some(gateway)) => relay(&gateway.url(), &connection, &key),
-        _ => hand_over(&connection),
+    let key = std::env::var("LATCHKEY_KEY").ok();
+    match config_dir().and_then(|d| Loopback::to_running(&d, &connection, key.as_deref())) {
+        Some(Ok(target)) => relay(target),
+        Some(Err(e)) => fail(&e),
+        None => hand_over(&connection),
     }
 }
 
-fn relay(base: &str, connection: &str, key: &str) -> ExitCode {
-    let target = match Loopback::new(base, connection, key) {
-        Ok(t) => t,
-        Err(e) => return fail(&e),
-    };
+fn relay(target: Loopback) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => return fail(&format!("could not start: {e}")),

@@ -48,13 +48,12 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let running = if key.is_some() { crate::running_instance(config_dir) } else { None };
-    match (key, running) {
-        (Some(key), Some(r)) => {
-            let target = Loopback::new(&r.url(), connection, &key).map_err(GatewayError::Client)?;
+    match Loopback::to_running(config_dir, connection, key.as_deref()) {
+        Some(target) => {
+            let target = target.map_err(GatewayError::Client)?;
             latchkey_bridge::stdio::run(target, stdin, stdout).await;
         }
-        _ => {
+        None => {
             let port = engine.gateway_port().unwrap_or(latchkey_core::model::DEFAULT_GATEWAY_PORT);
             let router = router(engine.clone(), Config { port, limits: Limits::default(), require_key: false })?;
             let host = HeaderValue::from_str(&format!("127.0.0.1:{port}")).map_err(|e| GatewayError::Client(e.to_string()))?;

@@ -304,8 +304,7 @@ fn relay(name: &str, status: StatusCode, response: reqwest::Response, is_get: bo
 }
 
 /// The upstream URL for a request: the connection URL, or a path on its origin, plus the query.
-/// The upstream URL for one request, as a parsed `Url` (reqwest then takes it without parsing
-/// it again).
+/// Returned parsed, so reqwest takes it without parsing it again.
 fn upstream_url(base: &str, rest: Option<&str>, query: Option<&str>) -> Option<url::Url> {
     let mut url = url::Url::parse(base).ok()?;
     if let Some(rest) = rest {

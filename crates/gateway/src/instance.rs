@@ -47,10 +47,7 @@ impl Gateway {
         let info_path = config_dir.join("gateway.json");
         let info = Running { pid: std::process::id(), port: addr.port() };
         // Replaced whole, so a bridge starting now never reads half a file.
-        let tmp = config_dir.join("gateway.json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec(&info).unwrap_or_default())
-            .and_then(|()| std::fs::rename(&tmp, &info_path))
-            .map_err(|e| GatewayError::Io(e.to_string()))?;
+        latchkey_core::storage::write_atomic(&info_path, &serde_json::to_vec(&info).unwrap_or_default()).map_err(|e| GatewayError::Io(e.to_string()))?;
         let app = router(engine, config)?;
         let cancel = CancellationToken::new();
         let stop = cancel.clone();

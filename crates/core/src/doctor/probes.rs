@@ -384,13 +384,12 @@ impl Latchkey {
     pub(super) async fn doctor_clients(&self, conn: &Connection, env: &Env, latchkey: &std::path::Path) -> Vec<Finding> {
         let name = conn.name.as_str();
         let mut out = Vec::new();
-        let bridge = latchkey.to_path_buf();
         let url = match self.gateway_url(name) {
             Ok(u) => u,
             Err(e) => return vec![Finding::warn(CLIENTS, format!("Could not read Latchkey's settings: {e}"))],
         };
         let bindings = self.storage().load_cached().map(|s| s.bindings.clone()).unwrap_or_default();
-        let expected = Expected { connection: name, url: &url, bridge: &bridge, local: conn.local.is_some() };
+        let expected = Expected { connection: name, url: &url, bridge: latchkey, local: conn.local.is_some() };
         let key_ok = |k: &str| self.verify_local_key(name, k).ok().flatten().is_some();
         let mut set_up = Vec::new();
         for app in latchkey_clients::all() {
