@@ -26,8 +26,9 @@
 //! printed reason. Only 127.0.0.1 is ever contacted; every loop is bounded in count and time.
 //!
 //! Prints a Markdown table and writes it to `target/bench-gateway.md`. With
-//! `LATCHKEY_BENCH_LATENCY_ONLY=1` only the in-process latency rows run (for quick experiments on
-//! the hop).
+//! `LATCHKEY_BENCH_LATENCY_ONLY=1` only the in-process latency rows run, and with
+//! `LATCHKEY_BENCH_SERVE_LATENCY_ONLY=1` only the `latchkey serve` latency rows (for quick
+//! experiments on the hop).
 
 // The bench's modules live in benches/gateway/ so cargo does not take them for benches.
 #[path = "gateway/bare_proxy.rs"]
@@ -89,6 +90,11 @@ fn cli_profile() -> String {
 fn release_cli() -> Option<PathBuf> {
     let p = target_dir().join(cli_profile()).join("latchkey");
     (p.is_file() && p.with_file_name("latchkey-bridge").is_file()).then_some(p)
+}
+
+/// `LATCHKEY_BENCH_SERVE_LATENCY_ONLY`: only the `latchkey serve` latency rows.
+fn serve_latency_only() -> bool {
+    std::env::var_os("LATCHKEY_BENCH_SERVE_LATENCY_ONLY").is_some()
 }
 
 /// VmRSS of `pid` in KiB.
@@ -339,6 +345,13 @@ async fn run() -> String {
     let direct = Endpoint { url: upstream.url(), key: None };
     let mut rows = Vec::new();
     let mut notes = Vec::new();
+    if serve_latency_only() {
+        match release_cli() {
+            Some(cli) => cli_rows(&cli, scratch.path(), &upstream, &client, &direct, 0.0, &mut rows, &mut notes).await,
+            None => notes.push(format!("target/{}/latchkey is missing.", cli_profile())),
+        }
+        return table(&rows, &notes);
+    }
 
     // The in-process gateway, an auth-None connection to the upstream, a real local key.
     let gw_dir = scratch.path().join("inprocess");
@@ -538,9 +551,11 @@ async fn cli_rows(
 
     // 4, in-process mode: no key, no gateway running.
     let make = bridge(None);
-    match measure_stdio(&make, &stderr, direct, client, BRIDGE_PAIRS).await {
-        Ok(f) => stdio_rows(rows, "`latchkey-bridge`, no gateway (hands over to `latchkey bridge`, in-process)", &f, direct_rps, true),
-        Err(e) => notes.push(format!("bridge (in-process mode) failed: {e}; see {}", stderr.display())),
+    if !serve_latency_only() {
+        match measure_stdio(&make, &stderr, direct, client, BRIDGE_PAIRS).await {
+            Ok(f) => stdio_rows(rows, "`latchkey-bridge`, no gateway (hands over to `latchkey bridge`, in-process)", &f, direct_rps, true),
+            Err(e) => notes.push(format!("bridge (in-process mode) failed: {e}; see {}", stderr.display())),
+        }
     }
 
     // 6a. `latchkey serve` idle.
@@ -614,6 +629,10 @@ async fn cli_rows(
             met: dash(),
         }),
         None => notes.push("The separate-process bare proxy did not start; its rows are skipped.".into()),
+    }
+    if serve_latency_only() {
+        stop(&mut serve).await;
+        return;
     }
     let serve_rps = throughput(client, &via_serve).await;
     rows.push(Row {

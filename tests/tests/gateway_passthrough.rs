@@ -379,3 +379,42 @@ async fn a_legacy_sse_upstream_gets_its_endpoint_rewritten_to_the_gateway() {
     drop(stream);
     w.gateway.shutdown(Duration::from_secs(2)).await;
 }
+
+#[tokio::test]
+async fn a_request_body_without_a_length_is_streamed_through_whole_and_one_over_the_cap_is_413() {
+    let w = world().await;
+    let url = format!("{}/mcp/up", w.base);
+    let post = |body: reqwest::Body| {
+        w.client
+            .post(&url)
+            .header("x-latchkey-key", &w.key)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(body)
+    };
+    // Chunked, in three pieces: the upstream gets the same bytes, and the answer is checked JSON.
+    let text = json!({"jsonrpc": "2.0", "id": 77, "method": "tools/call", "params": {"name": "echo", "arguments": {"pad": "x".repeat(20_000)}}}).to_string();
+    let pieces: Vec<Result<String, std::io::Error>> = vec![Ok(text[..10].to_owned()), Ok(text[10..15_000].to_owned()), Ok(text[15_000..].to_owned())];
+    let resp = post(reqwest::Body::wrap_stream(futures::stream::iter(pieces))).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["id"], json!(77));
+    assert_eq!(seen(&w).last().map(|s| s.body.clone()), Some(text), "the body is forwarded byte for byte");
+
+    // Over the 4 MiB cap without a Content-Length: refused with a plain message.
+    let before = seen(&w).len();
+    let big: Vec<Result<Vec<u8>, std::io::Error>> = (0..5).map(|_| Ok(vec![b' '; 1024 * 1024])).collect();
+    let resp = post(reqwest::Body::wrap_stream(futures::stream::iter(big))).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(resp.text().await.unwrap().contains("larger than"), "a plain message says why");
+    // And with a Content-Length over the cap, nothing is sent upstream at all.
+    let resp = post(reqwest::Body::from(vec![b' '; 5 * 1024 * 1024])).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(seen(&w).len(), before, "no over-cap body reached the upstream's handler");
+
+    // The gateway still serves the next request.
+    let resp = post(reqwest::Body::from(json!({"jsonrpc": "2.0", "id": 78, "method": "ping"}).to_string())).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    w.gateway.shutdown(Duration::from_secs(2)).await;
+    drop(w.env);
+}

@@ -3,8 +3,9 @@
 //!
 //! Invariants:
 //! - The local key (or the connection's keyless switch) is checked before anything is sent.
-//! - Request bodies are read whole, up to a cap: they are small JSON-RPC messages, and a body
-//!   in memory can be replayed once after a refresh.
+//! - Request bodies are streamed to the upstream, up to a cap, with a copy kept for one replay
+//!   after a refresh ([`crate::request_body`]). Only a connection with a pinned Atlassian site
+//!   reads the body whole first, because a `tools/call` may need its `cloudId` added.
 //! - SSE responses (GET streams and POST streams) are relayed chunk by chunk, never buffered,
 //!   so each event reaches the client as it arrives. A single `application/json` answer is one
 //!   JSON-RPC message that the client can only use once it is complete, so it is read whole (up
@@ -16,7 +17,8 @@
 //! - The upstream's `WWW-Authenticate` never reaches the client: Latchkey owns the upstream
 //!   sign-in, and a client that saw the challenge would try to start its own.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -27,6 +29,7 @@ use futures::StreamExt;
 use latchkey_core::{AuthKind, Credential, Latchkey, Outcome};
 
 use crate::legacy;
+use crate::request_body::RequestBody;
 
 /// Header a client may use for its local key when it cannot set `Authorization`.
 pub use latchkey_bridge::KEY_HEADER;
@@ -50,6 +53,8 @@ pub struct Hop {
     pub client: reqwest::Client,
     pub limits: Limits,
     pub require_key: bool,
+    /// Connection URLs, parsed once.
+    pub parsed: RwLock<HashMap<String, url::Url>>,
 }
 
 /// `/mcp/{name}`: the connection's own URL.
@@ -76,19 +81,26 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
         return resp;
     }
     let (parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, hop.limits.max_body).await {
-        Ok(b) => b,
-        Err(_) => {
-            hop.engine.record_activity(&name, Outcome::ClientError);
-            return plain(StatusCode::PAYLOAD_TOO_LARGE, &format!("The request is larger than {} bytes.", hop.limits.max_body));
-        }
-    };
-    let rpc_id = jsonrpc_id(&body);
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > hop.limits.max_body as u64) {
+        hop.engine.record_activity(&name, Outcome::ClientError);
+        return too_large(&hop);
+    }
+    let wait = hop.limits.upstream_timeout;
     let body = match &route.pinned_cloud_id {
-        Some(cloud_id) => with_default_cloud_id(body, cloud_id, &route.cloud_id_tools),
-        None => body,
+        // Read whole: a `tools/call` may need the site's cloudId added before it is sent. It is
+        // read on a task of its own: read from this connection's task, hyper's body channel
+        // would wake this task while it runs (see `request_body`).
+        Some(cloud_id) => match tokio::spawn(axum::body::to_bytes(body, hop.limits.max_body)).await {
+            Ok(Ok(b)) => RequestBody::whole(with_default_cloud_id(b, cloud_id, &route.cloud_id_tools)),
+            _ => {
+                hop.engine.record_activity(&name, Outcome::ClientError);
+                return too_large(&hop);
+            }
+        },
+        None => RequestBody::streamed(body, hop.limits.max_body),
     };
-    let target = match upstream_url(&route.url, rest.as_deref(), parts.uri.query()) {
+    let target = match hop.upstream_url(&route.url, rest.as_deref(), parts.uri.query()) {
         Some(u) => u,
         None => return plain(StatusCode::BAD_REQUEST, "That path cannot be forwarded."),
     };
@@ -96,21 +108,26 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
         Ok(c) => c,
         Err(e) => {
             hop.engine.record_activity(&name, Outcome::ClientError);
-            return rpc_error(StatusCode::BAD_GATEWAY, rpc_id, &format!("Latchkey: {e}"));
+            return rpc_error(StatusCode::BAD_GATEWAY, body.rpc_id(wait).await, &format!("Latchkey: {e}"));
         }
     };
     let mut replayed = false;
     let response = loop {
-        let sent = send(&hop, &parts.method, &target, &parts.headers, body.clone(), credential.as_ref()).await;
+        let sent = send(&hop, &parts.method, &target, &parts.headers, &body, credential.as_ref()).await;
         let response = match sent {
             Ok(r) => r,
             Err(e) => {
+                if body.exceeded() {
+                    hop.engine.record_activity(&name, Outcome::ClientError);
+                    return too_large(&hop);
+                }
                 let (status, detail) = match e {
                     SendFail::Timeout => (StatusCode::GATEWAY_TIMEOUT, "the server did not answer in time".to_owned()),
                     SendFail::Unreachable => (StatusCode::BAD_GATEWAY, "the server could not be reached".to_owned()),
+                    SendFail::Body => (StatusCode::BAD_REQUEST, "the app broke off its request".to_owned()),
                 };
                 hop.engine.record_activity(&name, Outcome::Unreachable(detail.clone()));
-                return rpc_error(status, rpc_id, &format!("Latchkey: {detail} ({}).", host_of(&route.url)));
+                return rpc_error(status, body.rpc_id(wait).await, &format!("Latchkey: {detail} ({}).", target.host_str().unwrap_or_default()));
             }
         };
         if response.status() == StatusCode::UNAUTHORIZED && !replayed && route.auth != AuthKind::None {
@@ -122,7 +139,7 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
                 }
                 Err(e) => {
                     hop.engine.record_activity(&name, Outcome::ClientError);
-                    return rpc_error(StatusCode::BAD_GATEWAY, rpc_id, &format!("Latchkey: {e}"));
+                    return rpc_error(StatusCode::BAD_GATEWAY, body.rpc_id(wait).await, &format!("Latchkey: {e}"));
                 }
             }
         }
@@ -133,7 +150,7 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
             } else {
                 format!("Latchkey: the server still refuses `{name}` after a refresh. Sign in again with `latchkey connect {name}`.")
             };
-            return rpc_error(StatusCode::BAD_GATEWAY, rpc_id, &msg);
+            return rpc_error(StatusCode::BAD_GATEWAY, body.rpc_id(wait).await, &msg);
         }
         break response;
     };
@@ -143,8 +160,12 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
     {
         let _ = hop.engine.record_step_up(&name, &scope);
     }
-    if !is_sse(response.headers()) && (status.is_server_error() || (status.is_success() && is_json(response.headers()) && rpc_id.is_some())) {
-        return checked(&hop, &name, rpc_id, status, response).await;
+    if !is_sse(response.headers()) && (status.is_server_error() || (status.is_success() && is_json(response.headers()))) {
+        // By now the upstream has normally taken the whole request, so its id is at hand.
+        let rpc_id = body.rpc_id(wait).await;
+        if status.is_server_error() || rpc_id.is_some() {
+            return checked(&hop, &name, rpc_id, status, target.host_str().unwrap_or_default(), response).await;
+        }
     }
     hop.engine.record_activity(&name, if status.is_server_error() { Outcome::UpstreamError(format!("HTTP {}", status.as_u16())) } else { Outcome::Ok });
     relay(&name, status, response, parts.method == Method::GET)
@@ -156,15 +177,20 @@ const MAX_CHECKED_BODY: usize = 16 * 1024 * 1024;
 /// A server error, or a single JSON answer to a request: read whole (they are small) so that a
 /// broken one (an HTML error page, a truncated or non-JSON body) reaches the client as a
 /// JSON-RPC error with the request's id rather than as bytes it cannot parse.
-async fn checked(hop: &Hop, name: &str, rpc_id: Option<serde_json::Value>, status: StatusCode, mut response: reqwest::Response) -> Response {
+async fn checked(hop: &Hop, name: &str, rpc_id: Option<serde_json::Value>, status: StatusCode, host: &str, mut response: reqwest::Response) -> Response {
     let headers = response.headers().clone();
-    let host = host_of(response.url().as_str());
-    let mut body = Vec::new();
+    // With a Content-Length, the answer is whole once that many bytes are in: waiting for the
+    // end of the body as well would cost a wake-up of the upstream connection's task per request.
+    let length = response.content_length().and_then(|n| usize::try_from(n).ok());
+    let mut body = Vec::with_capacity(length.unwrap_or(0).min(MAX_CHECKED_BODY));
     let read = tokio::time::timeout(hop.limits.upstream_timeout, async {
         while let Some(chunk) = response.chunk().await? {
             body.extend_from_slice(&chunk);
             if body.len() > MAX_CHECKED_BODY {
                 return Ok(false);
+            }
+            if length == Some(body.len()) {
+                break;
             }
         }
         Ok::<bool, reqwest::Error>(true)
@@ -261,7 +287,7 @@ async fn send(
     method: &Method,
     target: &url::Url,
     headers: &HeaderMap,
-    body: Bytes,
+    body: &RequestBody,
     credential: Option<&Credential>,
 ) -> Result<reqwest::Response, SendFail> {
     let mut req = hop.client.request(method.clone(), target.clone());
@@ -276,12 +302,16 @@ async fn send(
         v.set_sensitive(true);
         req = req.header(header::AUTHORIZATION, v);
     }
-    if !body.is_empty() {
-        req = req.body(body);
+    match body.for_upstream(hop.limits.upstream_timeout).await {
+        Ok(Some(b)) => req = req.body(b),
+        Ok(None) => {}
+        Err(_) => return Err(SendFail::Body),
     }
     match tokio::time::timeout(hop.limits.upstream_timeout, req.send()).await {
         Ok(Ok(r)) => Ok(r),
         Ok(Err(e)) if e.is_timeout() => Err(SendFail::Timeout),
+        // The body is ours to judge: reqwest only sees that it stopped.
+        Ok(Err(_)) if body.failure().is_some() => Err(SendFail::Body),
         Ok(Err(_)) => Err(SendFail::Unreachable),
         Err(_) => Err(SendFail::Timeout),
     }
@@ -291,6 +321,8 @@ async fn send(
 enum SendFail {
     Timeout,
     Unreachable,
+    /// The client's body broke off (or went over the cap) while it was being sent.
+    Body,
 }
 
 /// Streams the upstream's response back, rewriting legacy SSE `endpoint` events.
@@ -303,10 +335,32 @@ fn relay(name: &str, status: StatusCode, response: reqwest::Response, is_get: bo
     builder.body(body).unwrap_or_else(|_| plain(StatusCode::BAD_GATEWAY, "The server's response headers could not be relayed."))
 }
 
-/// The upstream URL for a request: the connection URL, or a path on its origin, plus the query.
-/// Returned parsed, so reqwest takes it without parsing it again.
-fn upstream_url(base: &str, rest: Option<&str>, query: Option<&str>) -> Option<url::Url> {
-    let mut url = url::Url::parse(base).ok()?;
+impl Hop {
+    /// The upstream URL for a request: the connection URL, or a path on its origin, plus the
+    /// query. Each connection URL is parsed once (parsing, with its IDNA pass, was a visible
+    /// share of the hop's CPU); the result is returned parsed, so reqwest takes it as it is.
+    fn upstream_url(&self, base: &str, rest: Option<&str>, query: Option<&str>) -> Option<url::Url> {
+        let cached = self.parsed.read().ok().and_then(|c| c.get(base).cloned());
+        let url = match cached {
+            Some(u) => u,
+            None => {
+                let u = url::Url::parse(base).ok()?;
+                if let Ok(mut c) = self.parsed.write() {
+                    // Connection URLs change rarely; a bound keeps renamed ones from piling up.
+                    if c.len() >= 64 {
+                        c.clear();
+                    }
+                    c.insert(base.to_owned(), u.clone());
+                }
+                u
+            }
+        };
+        with_path_and_query(url, rest, query)
+    }
+}
+
+/// `url` with the request's own path (legacy message endpoints) and query applied.
+fn with_path_and_query(mut url: url::Url, rest: Option<&str>, query: Option<&str>) -> Option<url::Url> {
     if let Some(rest) = rest {
         if rest.split('/').any(|seg| seg == ".." || seg == ".") {
             return None;
@@ -331,10 +385,6 @@ fn insufficient_scope(headers: &HeaderMap) -> Option<String> {
     }
     let scope = v.split("scope=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or("");
     Some(scope.to_owned())
-}
-
-fn host_of(url: &str) -> String {
-    url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| url.to_owned())
 }
 
 /// Adds `cloudId` to a `tools/call` of a tool that takes one and was called without it
@@ -362,17 +412,8 @@ fn with_default_cloud_id(body: Bytes, cloud_id: &str, tools: &[String]) -> Bytes
     serde_json::to_vec(&v).map(Bytes::from).unwrap_or(body)
 }
 
-/// The JSON-RPC id of a request body, when it is a single request.
-fn jsonrpc_id(body: &[u8]) -> Option<serde_json::Value> {
-    if body.first() != Some(&b'{') {
-        return None;
-    }
-    // Only the id is kept; the rest of the message is skipped, not built into a tree.
-    #[derive(serde::Deserialize)]
-    struct IdOnly {
-        id: Option<serde_json::Value>,
-    }
-    serde_json::from_slice::<IdOnly>(body).ok()?.id
+fn too_large(hop: &Hop) -> Response {
+    plain(StatusCode::PAYLOAD_TOO_LARGE, &format!("The request is larger than {} bytes.", hop.limits.max_body))
 }
 
 fn plain(status: StatusCode, message: &str) -> Response {
@@ -398,8 +439,10 @@ mod tests {
 
     #[test]
     fn upstream_urls() {
+        let upstream_url = |base: &str, rest, query| with_path_and_query(url::Url::parse(base).unwrap(), rest, query);
         assert_eq!(upstream_url("https://x.example/v2/mcp", None, None).unwrap().as_str(), "https://x.example/v2/mcp");
         assert_eq!(upstream_url("https://x.example/v2/mcp", None, Some("a=1")).unwrap().as_str(), "https://x.example/v2/mcp?a=1");
+        assert_eq!(upstream_url("https://x.example/v2/mcp?k=v", None, Some("a=1")).unwrap().as_str(), "https://x.example/v2/mcp?k=v&a=1");
         assert_eq!(upstream_url("https://x.example/sse", Some("messages"), Some("sessionId=9")).unwrap().as_str(), "https://x.example/messages?sessionId=9");
         assert!(upstream_url("https://x.example/sse", Some("a/../b"), None).is_none());
     }
@@ -420,9 +463,7 @@ mod tests {
     }
 
     #[test]
-    fn rpc_ids_and_scopes() {
-        assert_eq!(jsonrpc_id(br#"{"jsonrpc":"2.0","id":7,"method":"x"}"#), Some(serde_json::json!(7)));
-        assert_eq!(jsonrpc_id(br#"[{"id":1}]"#), None);
+    fn scopes() {
         let mut h = HeaderMap::new();
         h.insert(header::WWW_AUTHENTICATE, r#"Bearer error="insufficient_scope", scope="a b""#.parse().unwrap());
         assert_eq!(insufficient_scope(&h).as_deref(), Some("a b"));

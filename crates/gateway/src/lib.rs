@@ -17,6 +17,7 @@ pub mod forward;
 pub mod guard;
 pub mod instance;
 pub mod legacy;
+pub mod request_body;
 
 use std::sync::Arc;
 
@@ -51,7 +52,7 @@ impl Config {
 pub fn router(engine: Latchkey, config: Config) -> Result<Router, GatewayError> {
     // The engine's client: one connection pool and one load of the OS trust store per process.
     let client = engine.reqwest().clone();
-    let hop = Arc::new(forward::Hop { engine, client, limits: config.limits, require_key: config.require_key });
+    let hop = Arc::new(forward::Hop { engine, client, limits: config.limits, require_key: config.require_key, parsed: Default::default() });
     let allowed = Arc::new(guard::Allowed::for_port(config.port));
     Ok(Router::new()
         .route("/mcp/{name}", any(forward::forward_root))
