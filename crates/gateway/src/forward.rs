@@ -26,10 +26,13 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
+use http_body::Body as _;
+use http_body_util::BodyExt;
 use latchkey_core::{AuthKind, Credential, Latchkey, Outcome};
 
 use crate::legacy;
 use crate::request_body::RequestBody;
+use crate::upstream::{SendError, Upstream};
 
 /// Header a client may use for its local key when it cannot set `Authorization`.
 pub use latchkey_bridge::KEY_HEADER;
@@ -50,7 +53,7 @@ impl Default for Limits {
 
 pub struct Hop {
     pub engine: Latchkey,
-    pub client: reqwest::Client,
+    pub upstream: Upstream,
     pub limits: Limits,
     pub require_key: bool,
     /// Connection URLs, parsed once.
@@ -164,11 +167,11 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
         // By now the upstream has normally taken the whole request, so its id is at hand.
         let rpc_id = body.rpc_id(wait).await;
         if status.is_server_error() || rpc_id.is_some() {
-            return checked(&hop, &name, rpc_id, status, target.host_str().unwrap_or_default(), response).await;
+            return checked(&hop, &name, rpc_id, target.host_str().unwrap_or_default(), response).await;
         }
     }
     hop.engine.record_activity(&name, if status.is_server_error() { Outcome::UpstreamError(format!("HTTP {}", status.as_u16())) } else { Outcome::Ok });
-    relay(&name, status, response, parts.method == Method::GET)
+    relay(&name, &target, response, parts.method == Method::GET)
 }
 
 /// Largest JSON answer read whole to check it; a longer one is streamed on unchecked.
@@ -177,23 +180,24 @@ const MAX_CHECKED_BODY: usize = 16 * 1024 * 1024;
 /// A server error, or a single JSON answer to a request: read whole (they are small) so that a
 /// broken one (an HTML error page, a truncated or non-JSON body) reaches the client as a
 /// JSON-RPC error with the request's id rather than as bytes it cannot parse.
-async fn checked(hop: &Hop, name: &str, rpc_id: Option<serde_json::Value>, status: StatusCode, host: &str, mut response: reqwest::Response) -> Response {
-    let headers = response.headers().clone();
+async fn checked(hop: &Hop, name: &str, rpc_id: Option<serde_json::Value>, host: &str, response: http::Response<Body>) -> Response {
+    let (parts, mut upstream) = response.into_parts();
+    let status = parts.status;
     // With a Content-Length, the answer is whole once that many bytes are in: waiting for the
     // end of the body as well would cost a wake-up of the upstream connection's task per request.
-    let length = response.content_length().and_then(|n| usize::try_from(n).ok());
+    let length = upstream.size_hint().exact().and_then(|n| usize::try_from(n).ok());
     let mut body = Vec::with_capacity(length.unwrap_or(0).min(MAX_CHECKED_BODY));
     let read = tokio::time::timeout(hop.limits.upstream_timeout, async {
-        while let Some(chunk) = response.chunk().await? {
-            body.extend_from_slice(&chunk);
+        while length != Some(body.len()) {
+            let Some(frame) = upstream.frame().await else { break };
+            if let Ok(chunk) = frame?.into_data() {
+                body.extend_from_slice(&chunk);
+            }
             if body.len() > MAX_CHECKED_BODY {
                 return Ok(false);
             }
-            if length == Some(body.len()) {
-                break;
-            }
         }
-        Ok::<bool, reqwest::Error>(true)
+        Ok::<bool, axum::Error>(true)
     })
     .await;
     let fail = |detail: String| {
@@ -206,11 +210,8 @@ async fn checked(hop: &Hop, name: &str, rpc_id: Option<serde_json::Value>, statu
         Ok(Ok(false)) => {
             // Too long to check: pass it on as it is.
             hop.engine.record_activity(name, Outcome::Ok);
-            let rest = response.bytes_stream().map(|r| r.map_err(std::io::Error::other));
-            let stream = futures::stream::once(futures::future::ready(Ok(Bytes::from(body)))).chain(rest);
-            return with_headers(status, &headers, false)
-                .body(Body::from_stream(stream))
-                .unwrap_or_else(|_| plain(StatusCode::BAD_GATEWAY, "The server's response headers could not be relayed."));
+            let stream = futures::stream::once(futures::future::ready(Ok(Bytes::from(body)))).chain(upstream.into_data_stream());
+            return respond(status, parts.headers, false, Body::from_stream(stream));
         }
         Ok(Ok(true)) => {}
     }
@@ -227,9 +228,7 @@ async fn checked(hop: &Hop, name: &str, rpc_id: Option<serde_json::Value>, statu
     } else {
         hop.engine.record_activity(name, Outcome::Ok);
     }
-    with_headers(status, &headers, false)
-        .body(Body::from(body))
-        .unwrap_or_else(|_| plain(StatusCode::BAD_GATEWAY, "The server's response headers could not be relayed."))
+    respond(status, parts.headers, false, Body::from(body))
 }
 
 fn is_sse(headers: &HeaderMap) -> bool {
@@ -240,17 +239,15 @@ fn is_json(headers: &HeaderMap) -> bool {
     headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"))
 }
 
-/// A response builder with the upstream's headers minus hop-by-hop ones and its challenge.
-fn with_headers(status: StatusCode, headers: &HeaderMap, drop_length: bool) -> axum::http::response::Builder {
-    let mut builder = Response::builder().status(status);
-    for (k, v) in headers {
-        let n = k.as_str();
-        if HOP_BY_HOP.contains(&n) || n == "www-authenticate" || (drop_length && n == "content-length") {
-            continue;
-        }
-        builder = builder.header(k, v);
+/// The response to the client: the upstream's headers minus hop-by-hop ones and its challenge.
+fn respond(status: StatusCode, mut headers: HeaderMap, drop_length: bool, body: Body) -> Response {
+    for name in HOP_BY_HOP.iter().chain(&["www-authenticate"]).chain(if drop_length { &["content-length"][..] } else { &[] }) {
+        headers.remove(*name);
     }
-    builder
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
 }
 
 /// Checks the local key. `None` means go on.
@@ -289,31 +286,36 @@ async fn send(
     headers: &HeaderMap,
     body: &RequestBody,
     credential: Option<&Credential>,
-) -> Result<reqwest::Response, SendFail> {
-    let mut req = hop.client.request(method.clone(), target.clone());
+) -> Result<http::Response<Body>, SendFail> {
+    let uri: http::Uri = target.as_str().parse().map_err(|_| SendFail::Unreachable)?;
+    let mut out = HeaderMap::with_capacity(headers.len() + 2);
     for (name, value) in headers {
         if !drop_request_header(name) {
-            req = req.header(name, value);
+            out.append(name.clone(), value.clone());
         }
     }
     if let Some(c) = credential
         && let Ok(mut v) = HeaderValue::from_str(c.header.expose())
     {
         v.set_sensitive(true);
-        req = req.header(header::AUTHORIZATION, v);
+        out.insert(header::AUTHORIZATION, v);
     }
-    match body.for_upstream(hop.limits.upstream_timeout).await {
-        Ok(Some(b)) => req = req.body(b),
-        Ok(None) => {}
+    if !out.contains_key(header::USER_AGENT) {
+        out.insert(header::USER_AGENT, HeaderValue::from_static(concat!("latchkey/", env!("CARGO_PKG_VERSION"))));
+    }
+    let mut request = match body.for_upstream(hop.limits.upstream_timeout).await {
+        Ok(b) => http::Request::new(b),
         Err(_) => return Err(SendFail::Body),
-    }
-    match tokio::time::timeout(hop.limits.upstream_timeout, req.send()).await {
-        Ok(Ok(r)) => Ok(r),
-        Ok(Err(e)) if e.is_timeout() => Err(SendFail::Timeout),
-        // The body is ours to judge: reqwest only sees that it stopped.
-        Ok(Err(_)) if body.failure().is_some() => Err(SendFail::Body),
-        Ok(Err(_)) => Err(SendFail::Unreachable),
-        Err(_) => Err(SendFail::Timeout),
+    };
+    *request.method_mut() = method.clone();
+    *request.uri_mut() = uri;
+    *request.headers_mut() = out;
+    match hop.upstream.send(request, hop.limits.upstream_timeout).await {
+        Ok(r) => Ok(r),
+        // The body is ours to judge: the client only sees that it stopped.
+        Err(_) if body.failure().is_some() => Err(SendFail::Body),
+        Err(SendError::Timeout) => Err(SendFail::Timeout),
+        Err(SendError::Unreachable) => Err(SendFail::Unreachable),
     }
 }
 
@@ -326,19 +328,22 @@ enum SendFail {
 }
 
 /// Streams the upstream's response back, rewriting legacy SSE `endpoint` events.
-fn relay(name: &str, status: StatusCode, response: reqwest::Response, is_get: bool) -> Response {
-    let rewrite = is_sse(response.headers()) && is_get;
-    let builder = with_headers(status, response.headers(), rewrite);
-    let upstream = response.url().clone();
-    let stream = response.bytes_stream().map(|r| r.map_err(std::io::Error::other));
-    let body = if rewrite { Body::from_stream(legacy::rewrite_endpoint_events(stream, upstream, format!("/mcp/{name}"))) } else { Body::from_stream(stream) };
-    builder.body(body).unwrap_or_else(|_| plain(StatusCode::BAD_GATEWAY, "The server's response headers could not be relayed."))
+fn relay(name: &str, target: &url::Url, response: http::Response<Body>, is_get: bool) -> Response {
+    let (parts, body) = response.into_parts();
+    let rewrite = is_sse(&parts.headers) && is_get;
+    let body = if rewrite {
+        let stream = body.into_data_stream().map(|r| r.map_err(std::io::Error::other));
+        Body::from_stream(legacy::rewrite_endpoint_events(stream, target.clone(), format!("/mcp/{name}")))
+    } else {
+        body
+    };
+    respond(parts.status, parts.headers, rewrite, body)
 }
 
 impl Hop {
     /// The upstream URL for a request: the connection URL, or a path on its origin, plus the
     /// query. Each connection URL is parsed once (parsing, with its IDNA pass, was a visible
-    /// share of the hop's CPU); the result is returned parsed, so reqwest takes it as it is.
+    /// share of the hop's CPU); the result is returned parsed.
     fn upstream_url(&self, base: &str, rest: Option<&str>, query: Option<&str>) -> Option<url::Url> {
         let cached = self.parsed.read().ok().and_then(|c| c.get(base).cloned());
         let url = match cached {

@@ -18,6 +18,7 @@ pub mod guard;
 pub mod instance;
 pub mod legacy;
 pub mod request_body;
+pub mod upstream;
 
 use std::sync::Arc;
 
@@ -50,9 +51,8 @@ impl Config {
 
 /// The gateway as a `Router`, for a server listening on 127.0.0.1:`config.port`.
 pub fn router(engine: Latchkey, config: Config) -> Result<Router, GatewayError> {
-    // The engine's client: one connection pool and one load of the OS trust store per process.
-    let client = engine.reqwest().clone();
-    let hop = Arc::new(forward::Hop { engine, client, limits: config.limits, require_key: config.require_key, parsed: Default::default() });
+    let upstream = upstream::Upstream::new(engine.reqwest())?;
+    let hop = Arc::new(forward::Hop { engine, upstream, limits: config.limits, require_key: config.require_key, parsed: Default::default() });
     let allowed = Arc::new(guard::Allowed::for_port(config.port));
     Ok(Router::new()
         .route("/mcp/{name}", any(forward::forward_root))

@@ -23,6 +23,9 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use bytes::BytesMut;
 use http_body::{Body as _, Frame, SizeHint};
+use http_body_util::{BodyExt, Empty, Full};
+
+use crate::upstream::UpstreamBody;
 
 /// Why the whole body is not available.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,20 +80,20 @@ impl RequestBody {
         self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The body to send upstream, `None` when there is none. The first call streams the
+    /// The body to send upstream (empty when there is none). The first call streams the
     /// client's body; a later one (the replay) waits for the rest of it, up to `wait`, and sends
     /// the copy.
-    pub async fn for_upstream(&self, wait: Duration) -> Result<Option<reqwest::Body>, BodyError> {
+    pub async fn for_upstream(&self, wait: Duration) -> Result<UpstreamBody, BodyError> {
         {
             let mut s = self.lock();
             if !s.streamed {
                 s.streamed = true;
                 let hint = s.inner.as_ref().map(http_body::Body::size_hint).unwrap_or_default();
-                return Ok(Some(reqwest::Body::wrap(Streamed { body: self.clone(), hint })));
+                return Ok(Streamed { body: self.clone(), hint }.boxed());
             }
         }
         let all = self.read_all(wait).await?;
-        Ok((!all.is_empty()).then(|| reqwest::Body::from(all)))
+        Ok(if all.is_empty() { Empty::new().map_err(|never| match never {}).boxed() } else { Full::new(all).map_err(|never| match never {}).boxed() })
     }
 
     /// The whole body: what has been streamed so far, plus the rest read now (up to `wait`).
@@ -221,8 +224,6 @@ pub fn jsonrpc_id(body: &[u8]) -> Option<serde_json::Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http_body_util::BodyExt;
-
     const WAIT: Duration = Duration::from_secs(5);
 
     fn chunked(parts: &[&'static str]) -> Body {
@@ -233,9 +234,9 @@ mod tests {
     #[tokio::test]
     async fn streams_once_then_replays_the_same_bytes() {
         let body = RequestBody::streamed(Body::from(r#"{"jsonrpc":"2.0","id":7,"method":"x"}"#), 1024);
-        let sent = body.for_upstream(WAIT).await.unwrap().unwrap().collect().await.unwrap().to_bytes();
+        let sent = body.for_upstream(WAIT).await.unwrap().collect().await.unwrap().to_bytes();
         assert_eq!(&sent[..], br#"{"jsonrpc":"2.0","id":7,"method":"x"}"#);
-        let again = body.for_upstream(WAIT).await.unwrap().unwrap().collect().await.unwrap().to_bytes();
+        let again = body.for_upstream(WAIT).await.unwrap().collect().await.unwrap().to_bytes();
         assert_eq!(sent, again, "the replay sends the kept copy");
         assert_eq!(body.rpc_id(WAIT).await, Some(serde_json::json!(7)));
     }
@@ -243,7 +244,7 @@ mod tests {
     #[tokio::test]
     async fn a_partly_streamed_body_is_completed_for_the_replay() {
         let body = RequestBody::streamed(chunked(&["ab", "cd", "ef"]), 1024);
-        let mut upstream = body.for_upstream(WAIT).await.unwrap().unwrap();
+        let mut upstream = body.for_upstream(WAIT).await.unwrap();
         let first = upstream.frame().await.unwrap().unwrap().into_data().unwrap();
         assert_eq!(&first[..], b"ab");
         // The upstream answered before taking the rest (say, 401): the rest is read for the replay.
@@ -254,7 +255,7 @@ mod tests {
     #[tokio::test]
     async fn the_cap_holds_without_a_content_length() {
         let body = RequestBody::streamed(chunked(&["12345", "67890"]), 8);
-        let sent = body.for_upstream(WAIT).await.unwrap().unwrap().collect().await;
+        let sent = body.for_upstream(WAIT).await.unwrap().collect().await;
         assert!(sent.is_err(), "the upstream request fails");
         assert!(body.exceeded());
         assert_eq!(body.read_all(WAIT).await, Err(BodyError::TooLarge));
@@ -264,11 +265,12 @@ mod tests {
     #[tokio::test]
     async fn a_whole_body_keeps_its_length() {
         let body = RequestBody::whole(Bytes::from_static(b"[1,2]"));
-        let sent = body.for_upstream(WAIT).await.unwrap().unwrap();
+        let sent = body.for_upstream(WAIT).await.unwrap();
         assert_eq!(http_body::Body::size_hint(&sent).exact(), Some(5));
         assert_eq!(body.rpc_id(WAIT).await, None, "a batch has no single id");
-        let streamed = RequestBody::streamed(Body::from("abc"), 10).for_upstream(WAIT).await.unwrap().unwrap();
-        assert!(RequestBody::streamed(Body::empty(), 10).for_upstream(WAIT).await.unwrap().is_none(), "no body is sent as none");
+        let streamed = RequestBody::streamed(Body::from("abc"), 10).for_upstream(WAIT).await.unwrap();
+        let none = RequestBody::streamed(Body::empty(), 10).for_upstream(WAIT).await.unwrap();
+        assert!(http_body::Body::is_end_stream(&none), "no body is sent as an empty one");
         assert_eq!(http_body::Body::size_hint(&streamed).exact(), Some(3), "a Content-Length is kept");
     }
 
