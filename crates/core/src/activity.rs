@@ -61,7 +61,11 @@ impl ActivityLog {
 
     pub(crate) fn record(self: &Arc<Self>, name: &str, outcome: Outcome, now: u64) {
         if let Ok(mut m) = self.map.lock() {
-            let a = m.entry(name.to_owned()).or_default();
+            // Looked up before inserting, so the hot path allocates no key.
+            if !m.contains_key(name) {
+                m.insert(name.to_owned(), Activity::default());
+            }
+            let Some(a) = m.get_mut(name) else { return };
             a.requests += 1;
             a.last_used = Some(now);
             match outcome {

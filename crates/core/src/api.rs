@@ -121,6 +121,8 @@ pub(crate) struct Inner {
     keys: KeyRing,
     activity: Arc<ActivityLog>,
     credentials: std::sync::Mutex<HashMap<String, (Credential, Option<u64>)>>,
+    /// Gateway routes, each with the state it was built from (see `gateway.rs`).
+    routes: std::sync::Mutex<crate::gateway::RouteCache>,
     /// The sign-in in progress, if any; replaced by each new sign-in.
     cancel: std::sync::Mutex<CancellationToken>,
 }
@@ -140,6 +142,7 @@ impl Latchkey {
                 keys: KeyRing::new(&deps.paths.config_dir),
                 activity: ActivityLog::new(&deps.paths.config_dir),
                 credentials: std::sync::Mutex::new(HashMap::new()),
+                routes: std::sync::Mutex::new(HashMap::new()),
                 storage: Storage::new(deps.paths),
                 vault: Vault::new(deps.store),
                 http,
@@ -171,6 +174,9 @@ impl Latchkey {
     }
     pub(crate) fn activity(&self) -> &Arc<ActivityLog> {
         &self.inner.activity
+    }
+    pub(crate) fn route_cache(&self) -> &std::sync::Mutex<crate::gateway::RouteCache> {
+        &self.inner.routes
     }
     pub(crate) fn credential_cache(&self) -> &std::sync::Mutex<HashMap<String, (Credential, Option<u64>)>> {
         &self.inner.credentials

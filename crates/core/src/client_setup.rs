@@ -69,7 +69,7 @@ impl Latchkey {
     }
 
     fn key_checker<'a>(&'a self, connection: &'a str) -> impl Fn(&str) -> bool + 'a {
-        move |k: &str| self.verify_local_key(connection, k).ok().flatten().is_some()
+        move |k: &str| self.verify_local_key(connection, k).unwrap_or(false)
     }
 
     /// Every known app, whether it is installed, and our entries' state for each connection.

@@ -7,6 +7,7 @@
 //! refreshes under the cross-process lock (picking up tokens another process rotated).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use latchkey_secrets::SecretString;
 
@@ -30,6 +31,9 @@ pub struct Route {
     pub local: bool,
 }
 
+/// Routes by connection name, each with the state file version it was built from.
+pub(crate) type RouteCache = std::collections::HashMap<String, (Arc<crate::model::StateFile>, Arc<Route>)>;
+
 impl Latchkey {
     /// The gateway port from settings, or the stable default.
     pub fn gateway_port(&self) -> Result<u16> {
@@ -44,17 +48,33 @@ impl Latchkey {
         })
     }
 
-    /// The route for connection `name`, if it exists.
-    pub fn route(&self, name: &str) -> Result<Option<Route>> {
+    /// The route for connection `name`, if it exists. Built once per version of the state
+    /// file and shared: an Atlassian connection's route holds a few dozen tool names, which
+    /// the gateway would otherwise copy on every request.
+    pub fn route(&self, name: &str) -> Result<Option<Arc<Route>>> {
         let state = self.storage().load_cached()?;
-        Ok(state.get(name).map(|c| Route {
+        if let Ok(cache) = self.route_cache().lock()
+            && let Some((seen, route)) = cache.get(name)
+            && Arc::ptr_eq(seen, &state)
+        {
+            return Ok(Some(Arc::clone(route)));
+        }
+        let Some(c) = state.get(name) else { return Ok(None) };
+        let route = Arc::new(Route {
             url: c.url.clone(),
             auth: c.auth,
             allow_keyless: c.allow_keyless,
             pinned_cloud_id: c.pinned_cloud_id.clone(),
             cloud_id_tools: c.cloud_id_tools.clone(),
             local: c.local.is_some(),
-        }))
+        });
+        if let Ok(mut cache) = self.route_cache().lock() {
+            if cache.len() >= 64 {
+                cache.clear();
+            }
+            cache.insert(name.to_owned(), (Arc::clone(&state), Arc::clone(&route)));
+        }
+        Ok(Some(route))
     }
 
     /// The credential to inject, from memory when still fresh.
@@ -113,7 +133,7 @@ impl Latchkey {
     }
 
     /// Checks a presented local key for `name`.
-    pub fn verify_local_key(&self, name: &str, presented: &str) -> Result<Option<LocalKey>> {
+    pub fn verify_local_key(&self, name: &str, presented: &str) -> Result<bool> {
         self.keys().verify(name, presented)
     }
 

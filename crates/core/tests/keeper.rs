@@ -28,7 +28,7 @@ fn env(home: &Path) -> Env {
 fn cursor_state(engine: &Latchkey, e: &Env, bridge: &Path) -> EntryState {
     let url = engine.gateway_url("work").unwrap();
     let expected = Expected { connection: "work", url: &url, bridge, local: false };
-    let ok = |k: &str| engine.verify_local_key("work", k).unwrap().is_some();
+    let ok = |k: &str| engine.verify_local_key("work", k).unwrap();
     setup::inspect(by_id("cursor").unwrap(), e, &expected, &ok).remove(0).state
 }
 

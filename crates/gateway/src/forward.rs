@@ -259,8 +259,8 @@ fn check_key(engine: &Latchkey, name: &str, allow_keyless: bool, headers: &Heade
     });
     match presented {
         Some(key) => match engine.verify_local_key(name, &key) {
-            Ok(Some(_)) => None,
-            Ok(None) => Some(plain(
+            Ok(true) => None,
+            Ok(false) => Some(plain(
                 StatusCode::UNAUTHORIZED,
                 &format!("This app's Latchkey key is not valid for `{name}` (it may have been revoked). Set the app up again from Latchkey."),
             )),

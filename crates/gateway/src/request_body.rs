@@ -98,6 +98,9 @@ impl RequestBody {
 
     /// The whole body: what has been streamed so far, plus the rest read now (up to `wait`).
     pub async fn read_all(&self, wait: Duration) -> Result<Bytes, BodyError> {
+        if let Some(done) = self.if_done(Bytes::copy_from_slice) {
+            return done;
+        }
         let rest = std::future::poll_fn(|cx| {
             loop {
                 match self.poll_next(cx) {
@@ -109,7 +112,7 @@ impl RequestBody {
             }
         });
         match tokio::time::timeout(wait, rest).await {
-            Ok(Ok(())) => Ok(self.lock().kept.clone().freeze()),
+            Ok(Ok(())) => Ok(Bytes::copy_from_slice(&self.lock().kept)),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(BodyError::Broken),
         }
@@ -130,8 +133,22 @@ impl RequestBody {
 
     /// The JSON-RPC id of the request, when it is a single request and its body can be had.
     pub async fn rpc_id(&self, wait: Duration) -> Option<serde_json::Value> {
+        // The usual case: the upstream has taken the whole body, so no timer and no copy.
+        if let Some(done) = self.if_done(jsonrpc_id) {
+            return done.ok().flatten();
+        }
         let body = self.read_all(wait).await.ok()?;
         jsonrpc_id(&body)
+    }
+
+    /// `f` of the kept body when it is complete, or the failure; `None` while still reading.
+    fn if_done<T>(&self, f: impl FnOnce(&[u8]) -> T) -> Option<Result<T, BodyError>> {
+        let s = self.lock();
+        match s.state {
+            State::Done => Some(Ok(f(&s.kept))),
+            State::Failed(e) => Some(Err(e)),
+            State::Reading => None,
+        }
     }
 
     /// The next chunk of the client's body, kept as it passes.

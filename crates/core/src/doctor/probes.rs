@@ -390,7 +390,7 @@ impl Latchkey {
         };
         let bindings = self.storage().load_cached().map(|s| s.bindings.clone()).unwrap_or_default();
         let expected = Expected { connection: name, url: &url, bridge: latchkey, local: conn.local.is_some() };
-        let key_ok = |k: &str| self.verify_local_key(name, k).ok().flatten().is_some();
+        let key_ok = |k: &str| self.verify_local_key(name, k).unwrap_or(false);
         let mut set_up = Vec::new();
         for app in latchkey_clients::all() {
             let bound = bindings.iter().any(|b| b.app == app.id && b.connection == name);
