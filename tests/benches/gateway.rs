@@ -33,6 +33,8 @@
 // The bench's modules live in benches/gateway/ so cargo does not take them for benches.
 #[path = "gateway/bare_proxy.rs"]
 mod bare_proxy;
+#[path = "gateway/pinned.rs"]
+mod pinned;
 #[path = "gateway/report.rs"]
 mod report;
 #[path = "gateway/stdio.rs"]
@@ -121,7 +123,7 @@ const BARE_PROXY_ENV: &str = "LATCHKEY_BENCH_BARE_PROXY";
 /// again, with a multi-thread runtime like `serve`'s), so both pay the same process hops.
 struct BareProcess {
     /// Killed on drop; its stdin closing also stops it.
-    _child: Child,
+    child: Child,
     port: u16,
 }
 
@@ -140,13 +142,13 @@ impl BareProcess {
         let mut line = String::new();
         tokio::time::timeout(Duration::from_secs(10), out.read_line(&mut line)).await.ok()?.ok()?;
         let port = line.trim().parse().ok()?;
-        Some(BareProcess { _child: child, port })
+        Some(BareProcess { child, port })
     }
 }
 
 struct Upstream {
     /// Killed on drop; its stdin closing also stops it.
-    _child: Child,
+    child: Child,
     port: u16,
 }
 
@@ -163,7 +165,7 @@ impl Upstream {
         let mut line = String::new();
         tokio::time::timeout(Duration::from_secs(10), out.read_line(&mut line)).await.expect("upstream starts in time").expect("upstream port");
         let port = line.trim().parse().expect("upstream prints its port");
-        Upstream { _child: child, port }
+        Upstream { child, port }
     }
     fn url(&self) -> String {
         format!("http://127.0.0.1:{}/mcp", self.port)
@@ -660,6 +662,48 @@ async fn cli_rows(
             target: dash(),
             met: dash(),
         });
+    }
+
+    // The same with the proxies on a core of their own (see `pinned.rs`).
+    let load = [Some(std::process::id()), upstream.child.id()];
+    let proxies = [Some(serve_pid), bare_process.as_ref().and_then(|b| b.child.id())];
+    match pinned::split(&load.iter().flatten().copied().collect::<Vec<_>>(), &proxies.iter().flatten().copied().collect::<Vec<_>>()) {
+        None => notes.push("The pinned throughput round needs two CPUs and `taskset`; skipped.".into()),
+        Some(pinning) => {
+            let direct_pinned = throughput(client, direct).await;
+            let serve_pinned = throughput(client, &via_serve).await;
+            let bare_pinned = match &bare_ep {
+                Some(b) => Some(throughput(client, b).await),
+                None => None,
+            };
+            drop(pinning);
+            rows.push(Row {
+                what: format!(
+                    "throughput, {CONCURRENCY} concurrent clients, via `latchkey serve` on a core of its own (load generator and upstream on the other)"
+                ),
+                n: format!("1×{}s", THROUGHPUT_WINDOW.as_secs()),
+                p50: format!("{serve_pinned:.0} req/s"),
+                p99: dash(),
+                base_what: "direct, same pinning".into(),
+                base: format!("{direct_pinned:.0} req/s"),
+                ratio: format!("{:.0}%", 100.0 * serve_pinned / direct_pinned),
+                target: "≥ 90% of direct".into(),
+                met: met(serve_pinned >= 0.9 * direct_pinned),
+            });
+            if let Some(bare_pinned) = bare_pinned {
+                rows.push(Row {
+                    what: "the floor, same pinning: the bare proxy in a process of its own on a core of its own".into(),
+                    n: format!("1×{}s", THROUGHPUT_WINDOW.as_secs()),
+                    p50: format!("{bare_pinned:.0} req/s"),
+                    p99: dash(),
+                    base_what: "direct, same pinning".into(),
+                    base: format!("{direct_pinned:.0} req/s"),
+                    ratio: format!("{:.0}%", 100.0 * bare_pinned / direct_pinned),
+                    target: dash(),
+                    met: dash(),
+                });
+            }
+        }
     }
     drop(bare_process);
 

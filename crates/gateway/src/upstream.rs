@@ -1,6 +1,6 @@
 //! The gateway's HTTP client for upstream MCP servers.
 //!
-//! Direct connections go through hyper-util's pooled client with rustls, set up as the engine's
+//! Direct connections go through hyper-util's pooled clients, with rustls for `https`, set up as the engine's
 //! reqwest client is (rustls-platform-verifier over the same aws-lc-rs provider, TLS 1.2 and 1.3,
 //! HTTP/1.1, Nagle off, 10 s to connect), so the gateway trusts exactly what sign-in trusts.
 //! reqwest is kept out of this hot path: its per-request layers (redirect policy, retry budget,
@@ -12,7 +12,7 @@
 //!
 //! Both paths hand back an `http::Response` whose body is streamed, never buffered.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -22,7 +22,21 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use latchkey_core::Latchkey;
+
 use crate::error::GatewayError;
+
+/// How long an idle pooled connection is kept (reqwest's default).
+const POOL_IDLE: Duration = Duration::from_secs(90);
+
+/// TCP with Nagle off and 10 s to connect, as the engine's client.
+fn connector() -> HttpConnector {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(Duration::from_secs(10)));
+    http
+}
 
 /// A request body as the upstream client takes it.
 pub type UpstreamBody = BoxBody<Bytes, std::io::Error>;
@@ -38,7 +52,11 @@ pub enum SendError {
 
 /// The upstream client.
 pub struct Upstream {
-    direct: Client<HttpsConnector<HttpConnector>, UpstreamBody>,
+    /// For `http://` upstreams (local servers).
+    plain: Client<HttpConnector, UpstreamBody>,
+    /// For `https://` ones, made at the first such request: loading the system's roots for
+    /// the verifier takes milliseconds, which a bridge talking to a local server never needs.
+    tls: OnceLock<Client<HttpsConnector<HttpConnector>, UpstreamBody>>,
     /// The engine's client, used instead when a proxy is configured.
     proxied: Option<reqwest::Client>,
 }
@@ -47,13 +65,21 @@ pub struct Upstream {
 const PROXY_VARS: [&str; 6] = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
 
 impl Upstream {
-    /// Builds the client; `engine` is the engine's reqwest client, for the proxy case.
-    pub fn new(engine: &reqwest::Client) -> Result<Self, GatewayError> {
+    /// The client for `engine`'s gateway; its reqwest client is taken only when a proxy is set.
+    pub fn new(engine: &Latchkey) -> Self {
         let proxy = PROXY_VARS.iter().any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
-        Self::build(engine, proxy)
+        Self::build(proxy.then(|| engine.reqwest().clone()))
     }
 
-    fn build(engine: &reqwest::Client, proxy: bool) -> Result<Self, GatewayError> {
+    fn build(proxied: Option<reqwest::Client>) -> Self {
+        let plain = Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE).build(connector());
+        Upstream { plain, tls: OnceLock::new(), proxied }
+    }
+
+    fn tls(&self) -> Result<&Client<HttpsConnector<HttpConnector>, UpstreamBody>, GatewayError> {
+        if let Some(c) = self.tls.get() {
+            return Ok(c);
+        }
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| GatewayError::Client(e.to_string()))?;
         // ALPN is left to hyper-rustls, which offers http/1.1 for `enable_http1`.
@@ -63,13 +89,10 @@ impl Upstream {
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(Duration::from_secs(10)));
-        let https = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(http);
-        let direct = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(90)).build(https);
-        Ok(Upstream { direct, proxied: proxy.then(|| engine.clone()) })
+        let https = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_only().enable_http1().wrap_connector(connector());
+        // Two first requests at once may both build one; the loser's is dropped.
+        let _ = self.tls.set(Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE).build(https));
+        self.tls.get().ok_or_else(|| GatewayError::Client("the TLS client could not be kept".into()))
     }
 
     /// Whether requests go through the configured proxy.
@@ -80,11 +103,24 @@ impl Upstream {
     /// Sends `request`, waiting up to `timeout` for the response headers.
     pub async fn send(&self, request: http::Request<UpstreamBody>, timeout: Duration) -> Result<http::Response<Body>, SendError> {
         match &self.proxied {
-            None => match tokio::time::timeout(timeout, self.direct.request(request)).await {
-                Ok(Ok(response)) => Ok(response.map(Body::new)),
-                Ok(Err(_)) => Err(SendError::Unreachable),
-                Err(_) => Err(SendError::Timeout),
-            },
+            None => {
+                let sent = if request.uri().scheme() == Some(&http::uri::Scheme::HTTPS) {
+                    match self.tls() {
+                        Ok(client) => client.request(request),
+                        Err(e) => {
+                            tracing::warn!("{e}");
+                            return Err(SendError::Unreachable);
+                        }
+                    }
+                } else {
+                    self.plain.request(request)
+                };
+                match tokio::time::timeout(timeout, sent).await {
+                    Ok(Ok(response)) => Ok(response.map(Body::new)),
+                    Ok(Err(_)) => Err(SendError::Unreachable),
+                    Err(_) => Err(SendError::Timeout),
+                }
+            }
             Some(client) => {
                 let request = reqwest::Request::try_from(request.map(reqwest::Body::wrap)).map_err(|_| SendError::Unreachable)?;
                 match tokio::time::timeout(timeout, client.execute(request)).await {
@@ -120,9 +156,9 @@ mod tests {
     async fn both_paths_send_and_stream_back() {
         let url = echo_server().await;
         let engine = reqwest::Client::builder().no_proxy().build().unwrap();
-        for proxied in [false, true] {
-            let up = Upstream::build(&engine, proxied).unwrap();
-            assert_eq!(up.via_proxy(), proxied);
+        for proxied in [None, Some(engine)] {
+            let up = Upstream::build(proxied.clone());
+            assert_eq!(up.via_proxy(), proxied.is_some());
             let response = up.send(post(&url, "hello"), Duration::from_secs(5)).await.unwrap();
             assert_eq!(response.status(), http::StatusCode::OK);
             assert_eq!(&response.into_body().collect().await.unwrap().to_bytes()[..], b"hello");
@@ -132,7 +168,7 @@ mod tests {
     #[tokio::test]
     async fn a_closed_port_is_unreachable() {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let up = Upstream::build(&reqwest::Client::new(), false).unwrap();
+        let up = Upstream::build(None);
         let got = up.send(post(&format!("http://127.0.0.1:{port}/"), "x"), Duration::from_secs(5)).await;
         assert_eq!(got.err(), Some(SendError::Unreachable));
     }
