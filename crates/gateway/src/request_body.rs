@@ -17,7 +17,7 @@
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -50,6 +50,10 @@ struct Shared {
     state: State,
     /// Whether the client's body has been handed out to be streamed.
     streamed: bool,
+    /// The upstream client's waker while it waits for the next chunk. If the rest is read here
+    /// instead (an early answer, then a replay), the client must still hear that it ended, or
+    /// its connection would wait forever.
+    stream_waker: Option<Waker>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,13 +69,13 @@ impl RequestBody {
         if http_body::Body::is_end_stream(&body) {
             return Self::whole(Bytes::new());
         }
-        let shared = Shared { inner: Some(body), kept: BytesMut::new(), max, state: State::Reading, streamed: false };
+        let shared = Shared { inner: Some(body), kept: BytesMut::new(), max, state: State::Reading, streamed: false, stream_waker: None };
         RequestBody { shared: Arc::new(Mutex::new(shared)) }
     }
 
     /// A body already in memory (read whole because it had to be changed first).
     pub fn whole(bytes: Bytes) -> Self {
-        let shared = Shared { inner: None, kept: BytesMut::from(&bytes[..]), max: usize::MAX, state: State::Done, streamed: true };
+        let shared = Shared { inner: None, kept: BytesMut::from(&bytes[..]), max: usize::MAX, state: State::Done, streamed: true, stream_waker: None };
         RequestBody { shared: Arc::new(Mutex::new(shared)) }
     }
 
@@ -103,7 +107,7 @@ impl RequestBody {
         }
         let rest = std::future::poll_fn(|cx| {
             loop {
-                match self.poll_next(cx) {
+                match self.poll_next(cx, false) {
                     Poll::Ready(Some(Ok(_))) => continue,
                     Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
                     Poll::Ready(None) => return Poll::Ready(Ok(())),
@@ -151,9 +155,22 @@ impl RequestBody {
         }
     }
 
-    /// The next chunk of the client's body, kept as it passes.
-    fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
+    /// The next chunk of the client's body, kept as it passes. `upstream`: whether the upstream
+    /// client is the one asking.
+    fn poll_next(&self, cx: &mut Context<'_>, upstream: bool) -> Poll<Option<Result<Bytes, BodyError>>> {
         let mut s = self.lock();
+        let next = Self::poll_locked(&mut s, cx);
+        if upstream {
+            s.stream_waker = next.is_pending().then(|| cx.waker().clone());
+        } else if next.is_ready()
+            && let Some(waker) = s.stream_waker.take()
+        {
+            waker.wake();
+        }
+        next
+    }
+
+    fn poll_locked(s: &mut Shared, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
         match s.state {
             State::Done => return Poll::Ready(None),
             State::Failed(e) => return Poll::Ready(Some(Err(e))),
@@ -206,7 +223,7 @@ impl http_body::Body for Streamed {
     type Error = std::io::Error;
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        self.body.poll_next(cx).map(|next| {
+        self.body.poll_next(cx, true).map(|next| {
             next.map(|r| {
                 r.map(Frame::data).map_err(|e| match e {
                     BodyError::TooLarge => std::io::Error::other("the request body is over the gateway's size limit"),
@@ -267,6 +284,28 @@ mod tests {
         // The upstream answered before taking the rest (say, 401): the rest is read for the replay.
         drop(upstream);
         assert_eq!(&body.read_all(WAIT).await.unwrap()[..], b"abcdef");
+    }
+
+    #[tokio::test]
+    async fn when_the_rest_is_read_here_the_upstream_client_still_hears_the_end() {
+        let (tx, rx) = futures::channel::mpsc::unbounded::<Result<Bytes, std::io::Error>>();
+        let body = RequestBody::streamed(Body::from_stream(rx), 1024);
+        tx.unbounded_send(Ok(Bytes::from_static(b"ab"))).unwrap();
+        let upstream = body.for_upstream(WAIT).await.unwrap();
+        // The upstream client takes "ab", then waits for more.
+        let sending = tokio::spawn(async move { upstream.collect().await.map(|c| c.to_bytes()) });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Meanwhile the rest is read here (say, for a replay), and only here.
+        let here = {
+            let body = body.clone();
+            tokio::spawn(async move { body.read_all(WAIT).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        tx.unbounded_send(Ok(Bytes::from_static(b"cd"))).unwrap();
+        drop(tx);
+        assert_eq!(&here.await.unwrap().unwrap()[..], b"abcd");
+        let sent = tokio::time::timeout(WAIT, sending).await.expect("the upstream client is woken to see the end").unwrap().unwrap();
+        assert_eq!(&sent[..], b"ab", "what it sent before the rest was taken here");
     }
 
     #[tokio::test]
