@@ -129,7 +129,9 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
                     SendFail::Unreachable => (StatusCode::BAD_GATEWAY, "the server could not be reached".to_owned()),
                     SendFail::Body => (StatusCode::BAD_REQUEST, "the app broke off its request".to_owned()),
                 };
-                hop.engine.record_activity(&name, Outcome::Unreachable(detail.clone()));
+                // An app that broke off its own request says nothing about the server's health.
+                let outcome = if matches!(e, SendFail::Body) { Outcome::ClientError } else { Outcome::Unreachable(detail.clone()) };
+                hop.engine.record_activity(&name, outcome);
                 return rpc_error(status, body.rpc_id(wait).await, &format!("Latchkey: {detail} ({}).", target.host_str().unwrap_or_default()));
             }
         };

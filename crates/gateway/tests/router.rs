@@ -9,7 +9,8 @@
 //!   the key is accepted both as `X-Latchkey-Key` and as `Authorization: Bearer lk_...`.
 //! - The per-connection keyless switch lets a request without a key through (the guard still
 //!   applies).
-//! - An unknown connection is 404 with a helpful message; a body over the cap is 413.
+//! - An unknown connection is 404 with a helpful message; a body over the cap is 413; a body
+//!   the app breaks off is 400 and counts against the app, not the upstream.
 //!
 //! The upstream is a tiny axum server on 127.0.0.1:0 that records what reached it.
 
@@ -285,4 +286,18 @@ async fn a_body_over_the_cap_is_413() {
     let (status, _, body) = send(&s.app, request(Method::POST, "/mcp/demo", &[("host", HOST), ("x-latchkey-key", &key)], exact)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(s.seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_body_the_app_breaks_off_is_400_and_the_upstream_is_not_blamed() {
+    let s = setup().await;
+    let (_, key) = s.engine.issue_local_key("demo", "test").unwrap();
+    let key = key.expose().clone();
+    let broken = futures::stream::iter([Ok(Bytes::from_static(br#"{"jsonrpc":"2.0","id":9,"#)), Err(std::io::Error::other("the app went away"))]);
+    let (status, _, body) = send(&s.app, request(Method::POST, "/mcp/demo", &[("host", HOST), ("x-latchkey-key", &key)], Body::from_stream(broken))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("broke off its request"), "{body}");
+    let activity = s.engine.activity_snapshot().remove("demo").expect("the request was counted");
+    assert_eq!(activity.errors, 1);
+    assert_eq!(activity.upstream, latchkey_core::Upstream::Unknown, "the server's health is not judged by the app's broken request");
 }
