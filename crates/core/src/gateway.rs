@@ -21,7 +21,9 @@ use crate::refresh::{Credential, REFRESH_MARGIN_SECS};
 /// Where and how the gateway forwards for one connection.
 #[derive(Debug, Clone)]
 pub struct Route {
-    pub url: String,
+    /// The connection's URL, parsed (once per route, since routes are cached); `None` when the
+    /// saved URL does not parse.
+    pub url: Option<url::Url>,
     pub auth: AuthKind,
     pub allow_keyless: bool,
     /// Atlassian: the `cloudId` to add to calls of `cloud_id_tools` that omit it.
@@ -61,7 +63,7 @@ impl Latchkey {
         }
         let Some(c) = state.get(name) else { return Ok(None) };
         let route = Arc::new(Route {
-            url: c.url.clone(),
+            url: url::Url::parse(&c.url).ok(),
             auth: c.auth,
             allow_keyless: c.allow_keyless,
             pinned_cloud_id: c.pinned_cloud_id.clone(),

@@ -17,8 +17,7 @@
 //! - The upstream's `WWW-Authenticate` never reaches the client: Latchkey owns the upstream
 //!   sign-in, and a client that saw the challenge would try to start its own.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -56,8 +55,6 @@ pub struct Hop {
     pub upstream: Upstream,
     pub limits: Limits,
     pub require_key: bool,
-    /// Connection URLs, parsed once.
-    pub parsed: RwLock<HashMap<String, url::Url>>,
 }
 
 /// `/mcp/{name}`: the connection's own URL.
@@ -103,7 +100,7 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
         },
         None => RequestBody::streamed(body, hop.limits.max_body),
     };
-    let target = match hop.upstream_url(&route.url, rest.as_deref(), parts.uri.query()) {
+    let target = match route.url.clone().and_then(|base| with_path_and_query(base, rest.as_deref(), parts.uri.query())) {
         Some(u) => u,
         None => return plain(StatusCode::BAD_REQUEST, "That path cannot be forwarded."),
     };
@@ -342,31 +339,8 @@ fn relay(name: &str, target: &url::Url, response: http::Response<Body>, is_get: 
     respond(parts.status, parts.headers, rewrite, body)
 }
 
-impl Hop {
-    /// The upstream URL for a request: the connection URL, or a path on its origin, plus the
-    /// query. Each connection URL is parsed once (parsing, with its IDNA pass, was a visible
-    /// share of the hop's CPU); the result is returned parsed.
-    fn upstream_url(&self, base: &str, rest: Option<&str>, query: Option<&str>) -> Option<url::Url> {
-        let cached = self.parsed.read().ok().and_then(|c| c.get(base).cloned());
-        let url = match cached {
-            Some(u) => u,
-            None => {
-                let u = url::Url::parse(base).ok()?;
-                if let Ok(mut c) = self.parsed.write() {
-                    // Connection URLs change rarely; a bound keeps renamed ones from piling up.
-                    if c.len() >= 64 {
-                        c.clear();
-                    }
-                    c.insert(base.to_owned(), u.clone());
-                }
-                u
-            }
-        };
-        with_path_and_query(url, rest, query)
-    }
-}
-
-/// `url` with the request's own path (legacy message endpoints) and query applied.
+/// The upstream URL for a request: the connection URL `url`, or a path on its origin (legacy
+/// message endpoints), plus the request's query.
 fn with_path_and_query(mut url: url::Url, rest: Option<&str>, query: Option<&str>) -> Option<url::Url> {
     if let Some(rest) = rest {
         if rest.split('/').any(|seg| seg == ".." || seg == ".") {

@@ -52,7 +52,7 @@ impl Config {
 /// The gateway as a `Router`, for a server listening on 127.0.0.1:`config.port`.
 pub fn router(engine: Latchkey, config: Config) -> Result<Router, GatewayError> {
     let upstream = upstream::Upstream::new(&engine);
-    let hop = Arc::new(forward::Hop { engine, upstream, limits: config.limits, require_key: config.require_key, parsed: Default::default() });
+    let hop = Arc::new(forward::Hop { engine, upstream, limits: config.limits, require_key: config.require_key });
     let allowed = Arc::new(guard::Allowed::for_port(config.port));
     Ok(Router::new()
         .route("/mcp/{name}", any(forward::forward_root))
