@@ -11,8 +11,7 @@
 //!   another process stops working on its next request.
 
 use std::path::PathBuf;
-use std::sync::RwLock;
-use std::time::SystemTime;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use latchkey_secrets::SecretString;
@@ -21,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{CoreError, Result};
-use crate::storage::{FileLock, write_atomic};
+use crate::storage::{FileLock, Stamped, write_atomic};
 
 /// One issued key, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,12 +44,9 @@ struct KeysFile {
 pub struct KeyRing {
     path: PathBuf,
     lock_path: PathBuf,
-    /// The keys as last read, with the file's (mtime, length) when read.
-    cache: RwLock<(Stamp, Vec<LocalKey>)>,
+    /// The keys as last read.
+    cache: Stamped<Vec<LocalKey>>,
 }
-
-/// A file's (modification time, length), `None` when it is missing.
-type Stamp = Option<(SystemTime, u64)>;
 
 fn hash(key: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -73,7 +69,7 @@ fn storage_err(path: &std::path::Path, e: impl std::fmt::Display) -> CoreError {
 
 impl KeyRing {
     pub fn new(config_dir: &std::path::Path) -> Self {
-        KeyRing { path: config_dir.join("local-keys.json"), lock_path: config_dir.join("locks").join("keys.lock"), cache: RwLock::new((None, Vec::new())) }
+        KeyRing { path: config_dir.join("local-keys.json"), lock_path: config_dir.join("locks").join("keys.lock"), cache: Stamped::new() }
     }
 
     fn read_file(&self) -> Result<Vec<LocalKey>> {
@@ -84,30 +80,14 @@ impl KeyRing {
         }
     }
 
-    fn stamp(&self) -> Option<(SystemTime, u64)> {
-        std::fs::metadata(&self.path).ok().and_then(|m| Some((m.modified().ok()?, m.len())))
-    }
-
     /// All keys, from the cache when the file has not changed.
     pub fn list(&self) -> Result<Vec<LocalKey>> {
-        self.refresh_cache()?;
-        Ok(self.cache.read().map(|c| c.1.clone()).unwrap_or_default())
+        Ok(self.current()?.as_ref().clone())
     }
 
-    /// Re-reads the file if it changed since it was last read.
-    fn refresh_cache(&self) -> Result<()> {
-        let stamp = self.stamp();
-        if let Ok(c) = self.cache.read()
-            && c.0.is_some()
-            && c.0 == stamp
-        {
-            return Ok(());
-        }
-        let keys = self.read_file()?;
-        if let Ok(mut c) = self.cache.write() {
-            *c = (stamp, keys);
-        }
-        Ok(())
+    /// The keys, read again only if the file changed since it was last read.
+    fn current(&self) -> Result<Arc<Vec<LocalKey>>> {
+        self.cache.get(&self.path, || self.read_file())
     }
 
     fn modify<T>(&self, f: impl FnOnce(&mut Vec<LocalKey>) -> T) -> Result<T> {
@@ -119,10 +99,7 @@ impl KeyRing {
             std::fs::create_dir_all(dir).map_err(|e| storage_err(dir, e))?;
         }
         write_atomic(&self.path, &bytes)?;
-        // Our own change must be seen even if it landed within the same timestamp tick.
-        if let Ok(mut c) = self.cache.write() {
-            c.0 = None;
-        }
+        self.cache.invalidate();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -162,9 +139,7 @@ impl KeyRing {
         let Some(rest) = presented.strip_prefix("lk_") else { return Ok(false) };
         let Some((id, _)) = rest.split_once('_') else { return Ok(false) };
         let want = hash(presented);
-        self.refresh_cache()?;
-        let cache = self.cache.read().map_err(|_| CoreError::Invalid("the key cache is poisoned".into()))?;
-        Ok(cache.1.iter().any(|k| k.id == id && k.connection == connection && constant_time_eq(k.sha256.as_bytes(), want.as_bytes())))
+        Ok(self.current()?.iter().any(|k| k.id == id && k.connection == connection && constant_time_eq(k.sha256.as_bytes(), want.as_bytes())))
     }
 }
 

@@ -66,37 +66,62 @@ impl FileLock {
     }
 }
 
+/// A file's (modification time, length), `None` when it is missing.
 type Stamp = Option<(SystemTime, u64)>;
 
-/// Reads and writes the state file.
-#[derive(Debug, Clone)]
-pub struct Storage {
-    paths: Paths,
-    /// The last parsed state and the file's (mtime, length) when it was read: the gateway's hot
-    /// path re-reads only when another process changed the file.
-    cache: Arc<RwLock<(Stamp, Arc<StateFile>)>>,
+/// A file's parsed contents as last read, with the file's stamp then: the gateway's hot path
+/// re-reads a file only when another process changed it. Used for the state file and the key
+/// file.
+#[derive(Debug)]
+pub(crate) struct Stamped<T> {
+    cache: RwLock<(Stamp, Arc<T>)>,
 }
 
-impl Storage {
-    pub fn new(paths: Paths) -> Self {
-        Storage { paths, cache: Arc::new(RwLock::new((None, Arc::new(StateFile::default())))) }
+impl<T: Default> Stamped<T> {
+    pub(crate) fn new() -> Self {
+        Stamped { cache: RwLock::new((None, Arc::new(T::default()))) }
     }
 
-    /// The state, re-parsed only when the file changed since the last call.
-    pub fn load_cached(&self) -> Result<Arc<StateFile>> {
-        let path = self.paths.state_file();
-        let stamp: Stamp = std::fs::metadata(&path).ok().and_then(|m| Some((m.modified().ok()?, m.len())));
+    /// The contents of `path`, read again with `load` only when the file changed.
+    pub(crate) fn get(&self, path: &Path, load: impl FnOnce() -> Result<T>) -> Result<Arc<T>> {
+        let stamp: Stamp = std::fs::metadata(path).ok().and_then(|m| Some((m.modified().ok()?, m.len())));
         if let Ok(c) = self.cache.read()
             && c.0.is_some()
             && c.0 == stamp
         {
             return Ok(Arc::clone(&c.1));
         }
-        let state = Arc::new(self.load()?);
+        let fresh = Arc::new(load()?);
         if let Ok(mut c) = self.cache.write() {
-            *c = (stamp, Arc::clone(&state));
+            *c = (stamp, Arc::clone(&fresh));
         }
-        Ok(state)
+        Ok(fresh)
+    }
+
+    /// After our own write: it must be seen even if it landed within the same timestamp tick.
+    pub(crate) fn invalidate(&self) {
+        if let Ok(mut c) = self.cache.write() {
+            c.0 = None;
+        }
+    }
+}
+
+/// Reads and writes the state file.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    paths: Paths,
+    /// The last parsed state.
+    cache: Arc<Stamped<StateFile>>,
+}
+
+impl Storage {
+    pub fn new(paths: Paths) -> Self {
+        Storage { paths, cache: Arc::new(Stamped::new()) }
+    }
+
+    /// The state, re-parsed only when the file changed since the last call.
+    pub fn load_cached(&self) -> Result<Arc<StateFile>> {
+        self.cache.get(&self.paths.state_file(), || self.load())
     }
 
     pub fn paths(&self) -> &Paths {
@@ -119,10 +144,7 @@ impl Storage {
         let mut state = self.load()?;
         let out = f(&mut state)?;
         self.write(&state)?;
-        // Our own write must be seen even if it landed within the same timestamp tick.
-        if let Ok(mut c) = self.cache.write() {
-            c.0 = None;
-        }
+        self.cache.invalidate();
         Ok(out)
     }
 
