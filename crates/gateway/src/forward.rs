@@ -240,8 +240,12 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 /// The response to the client: the upstream's headers minus hop-by-hop ones and its challenge.
 fn respond(status: StatusCode, mut headers: HeaderMap, drop_length: bool, body: Body) -> Response {
-    for name in HOP_BY_HOP.iter().chain(&["www-authenticate"]).chain(if drop_length { &["content-length"][..] } else { &[] }) {
+    for name in HOP_BY_HOP {
         headers.remove(*name);
+    }
+    headers.remove(header::WWW_AUTHENTICATE);
+    if drop_length {
+        headers.remove(header::CONTENT_LENGTH);
     }
     let mut response = Response::new(body);
     *response.status_mut() = status;
