@@ -119,56 +119,41 @@ async fn stop(child: &mut Child) {
 /// Set when this bench binary runs as the bare proxy in a process of its own.
 const BARE_PROXY_ENV: &str = "LATCHKEY_BENCH_BARE_PROXY";
 
-/// The floor for `latchkey serve`: the bare proxy in a separate process (this binary started
-/// again, with a multi-thread runtime like `serve`'s), so both pay the same process hops.
-struct BareProcess {
-    /// Killed on drop; its stdin closing also stops it.
+/// A helper process that prints the port it listens on as its first line. Killed on drop; its
+/// stdin closing also stops it.
+struct Served {
     child: Child,
     port: u16,
 }
 
-impl BareProcess {
-    async fn start(upstream: &str) -> Option<BareProcess> {
-        let exe = std::env::current_exe().ok()?;
-        let mut child = Command::new(exe)
-            .env(BARE_PROXY_ENV, upstream)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .ok()?;
-        let mut out = BufReader::new(child.stdout.take()?);
+impl Served {
+    async fn start(mut command: Command) -> Result<Served, String> {
+        let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true).spawn().map_err(|e| e.to_string())?;
+        let mut out = BufReader::new(child.stdout.take().ok_or("no stdout")?);
         let mut line = String::new();
-        tokio::time::timeout(Duration::from_secs(10), out.read_line(&mut line)).await.ok()?.ok()?;
-        let port = line.trim().parse().ok()?;
-        Some(BareProcess { child, port })
+        tokio::time::timeout(Duration::from_secs(10), out.read_line(&mut line)).await.map_err(|_| "no port within 10 s")?.map_err(|e| e.to_string())?;
+        let port = line.trim().parse().map_err(|_| format!("printed {line:?}, not a port"))?;
+        Ok(Served { child, port })
     }
 }
 
-struct Upstream {
-    /// Killed on drop; its stdin closing also stops it.
-    child: Child,
-    port: u16,
+/// The floor for `latchkey serve`: the bare proxy in a separate process (this binary started
+/// again, with a multi-thread runtime like `serve`'s), so both pay the same process hops.
+async fn bare_process(upstream: &str) -> Option<Served> {
+    let mut command = Command::new(std::env::current_exe().ok()?);
+    command.env(BARE_PROXY_ENV, upstream);
+    Served::start(command).await.ok()
 }
+
+/// The bench's upstream, `bench_upstream`.
+struct Upstream(Served);
 
 impl Upstream {
     async fn start() -> Upstream {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bench_upstream"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn bench_upstream");
-        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        tokio::time::timeout(Duration::from_secs(10), out.read_line(&mut line)).await.expect("upstream starts in time").expect("upstream port");
-        let port = line.trim().parse().expect("upstream prints its port");
-        Upstream { child, port }
+        Upstream(Served::start(Command::new(env!("CARGO_BIN_EXE_bench_upstream"))).await.unwrap_or_else(|e| panic!("bench_upstream did not start: {e}")))
     }
     fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/mcp", self.port)
+        format!("http://127.0.0.1:{}/mcp", self.0.port)
     }
 }
 
@@ -310,7 +295,7 @@ fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not supported (one binary, one report).
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     if let Ok(upstream) = std::env::var(BARE_PROXY_ENV) {
-        // This binary started again as the separate-process floor (see `BareProcess`).
+        // This binary started again as the separate-process floor (see `bare_process`).
         rt.block_on(async {
             let addr = bare_proxy::start(&upstream).await;
             println!("{}", addr.port());
@@ -600,7 +585,7 @@ async fn cli_rows(
     let via_serve = Endpoint { url: format!("{}/mcp/{CONNECTION}", running.url()), key: Some(key.clone()) };
 
     // The separate-process gateway's added latency, for reference.
-    let bare_process = BareProcess::start(&upstream.url()).await;
+    let bare_process = bare_process(&upstream.url()).await;
     let bare_ep = bare_process.as_ref().map(|b| Endpoint { url: format!("http://127.0.0.1:{}/mcp", b.port), key: None });
     let mut hops = vec![&via_serve];
     hops.extend(bare_ep.as_ref());
@@ -665,7 +650,7 @@ async fn cli_rows(
     }
 
     // The same with the proxies on a core of their own (see `pinned.rs`).
-    let load = [Some(std::process::id()), upstream.child.id()];
+    let load = [Some(std::process::id()), upstream.0.child.id()];
     let proxies = [Some(serve_pid), bare_process.as_ref().and_then(|b| b.child.id())];
     match pinned::split(&load.iter().flatten().copied().collect::<Vec<_>>(), &proxies.iter().flatten().copied().collect::<Vec<_>>()) {
         None => notes.push("The pinned throughput round needs two CPUs and `taskset`; skipped.".into()),
