@@ -2,9 +2,22 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use latchkey_core::Latchkey;
 use latchkey_core::doctor::{ConnectionReport, Env, Os, Status};
+use latchkey_e2e::{FakeAtlassian, FakeOptions};
+use latchkey_oauth::SystemClock;
+
+/// A fake Atlassian and an engine signed in to it (connection `atlassian`), in a fresh config
+/// dir; the test `Env` holds that dir, so keep it alive.
+pub async fn signed_in() -> (FakeAtlassian, crate::support::Env, Latchkey) {
+    let fake = FakeAtlassian::start(FakeOptions::default()).await.unwrap();
+    let env = crate::support::Env::new();
+    let lk = crate::support::engine(&env, Arc::new(crate::support::HeadlessBrowser::new()), Arc::new(SystemClock));
+    lk.connect(crate::support::atlassian_request(&fake)).await.expect("connect");
+    (fake, env, lk)
+}
 
 /// An app environment rooted in a temp dir (no real config is ever touched).
 pub fn app_env(home: &Path) -> Env {

@@ -7,20 +7,12 @@ mod doctor_support;
 #[path = "../src/support.rs"]
 mod support;
 
-use std::sync::Arc;
-
 use doctor_support::*;
 use latchkey_core::doctor::{Status, checks};
-use latchkey_e2e::{FakeAtlassian, FakeOptions};
-use latchkey_oauth::SystemClock;
-use support::*;
 
 #[tokio::test]
 async fn a_domain_rule_is_explained_with_a_message_for_the_admin() {
-    let fake = FakeAtlassian::start(FakeOptions::default()).await.unwrap();
-    let env = Env::new();
-    let lk = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
-    lk.connect(atlassian_request(&fake)).await.expect("connect");
+    let (fake, _env, lk) = signed_in().await;
     // The org admin turns on a rule that allows only `localhost`; Latchkey redirects to 127.0.0.1.
     fake.set_options(|o| o.domain_rule = Some("localhost".into()));
 

@@ -21,10 +21,7 @@ use support::*;
 
 #[tokio::test]
 async fn a_healthy_connection_passes_every_check() {
-    let fake = FakeAtlassian::start(FakeOptions::default()).await.unwrap();
-    let env = Env::new();
-    let lk = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
-    lk.connect(atlassian_request(&fake)).await.expect("connect");
+    let (fake, env, lk) = signed_in().await;
 
     // An app set up for the connection, and a "gateway" listening where gateway.json says.
     let gateway = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
@@ -108,10 +105,7 @@ async fn the_site_picked_at_consent_is_the_one_reported() {
 /// entries (`doctor_with`), so Claude Desktop's `latchkey-bridge` entry is judged against it.
 #[tokio::test]
 async fn the_app_judges_stdio_entries_against_the_latchkey_it_wrote() {
-    let fake = FakeAtlassian::start(FakeOptions::default()).await.unwrap();
-    let env = Env::new();
-    let lk = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
-    lk.connect(atlassian_request(&fake)).await.expect("connect");
+    let (fake, _env, lk) = signed_in().await;
     let home = tempfile::tempdir().unwrap();
     let apps = app_env(home.path());
     let shipped = std::path::Path::new("/opt/latchkey/bin/latchkey");

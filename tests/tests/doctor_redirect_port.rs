@@ -8,21 +8,14 @@ mod doctor_support;
 #[path = "../src/support.rs"]
 mod support;
 
-use std::sync::Arc;
-
 use doctor_support::*;
 use latchkey_core::ConnState;
 use latchkey_core::doctor::{Status, checks};
-use latchkey_e2e::{FakeAtlassian, FakeOptions};
-use latchkey_oauth::SystemClock;
 use support::*;
 
 #[tokio::test]
 async fn an_unregistered_redirect_port_fails_and_the_next_sign_in_registers_again() {
-    let fake = FakeAtlassian::start(FakeOptions::default()).await.unwrap();
-    let env = Env::new();
-    let lk = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
-    lk.connect(atlassian_request(&fake)).await.expect("connect");
+    let (fake, env, lk) = signed_in().await;
     let registered = lk.connection("atlassian").unwrap().redirect_port.unwrap();
     // The saved registration now claims another port than the one the client was registered for.
     let other = loop {
@@ -52,10 +45,7 @@ async fn an_unregistered_redirect_port_fails_and_the_next_sign_in_registers_agai
 
 #[tokio::test]
 async fn a_redirect_port_in_use_is_a_warning_with_an_action() {
-    let fake = FakeAtlassian::start(FakeOptions::default()).await.unwrap();
-    let env = Env::new();
-    let lk = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
-    lk.connect(atlassian_request(&fake)).await.expect("connect");
+    let (fake, _env, lk) = signed_in().await;
     let port = lk.connection("atlassian").unwrap().redirect_port.unwrap();
     let blocker = occupy_port(port);
 

@@ -17,10 +17,7 @@ use support::*;
 
 #[tokio::test]
 async fn a_grant_without_product_scopes_names_the_missing_scopes() {
-    let fake = FakeAtlassian::start(FakeOptions::default()).await.unwrap();
-    let env = Env::new();
-    let lk = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
-    lk.connect(atlassian_request(&fake)).await.expect("connect");
+    let (fake, _env, lk) = signed_in().await;
     // The user signs in again and approves only their profile (no Jira, no Confluence).
     lk.sign_in("atlassian", None, Some("read:me offline_access".into())).await.expect("narrow sign-in");
 

@@ -7,20 +7,12 @@ mod doctor_support;
 #[path = "../src/support.rs"]
 mod support;
 
-use std::sync::Arc;
-
 use doctor_support::*;
 use latchkey_core::doctor::{Status, checks};
-use latchkey_e2e::{FakeAtlassian, FakeOptions};
-use latchkey_oauth::SystemClock;
-use support::*;
 
 #[tokio::test]
 async fn a_stale_app_entry_and_a_stopped_gateway_are_warned_about() {
-    let fake = FakeAtlassian::start(FakeOptions::default()).await.unwrap();
-    let env = Env::new();
-    let lk = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
-    lk.connect(atlassian_request(&fake)).await.expect("connect");
+    let (fake, env, lk) = signed_in().await;
     let home = tempfile::tempdir().unwrap();
     let apps = app_env(home.path());
     lk.clients_add(&apps, &bridge(), "atlassian", &["cursor".to_owned(), "windsurf".to_owned()], false).unwrap();
