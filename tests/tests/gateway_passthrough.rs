@@ -149,7 +149,10 @@ struct World {
 
 async fn world() -> World {
     let up: Shared = Arc::default();
-    let origin = serve(Router::new().fallback(upstream).with_state(up.clone())).await;
+    // No body limit of its own (axum's default is 2 MB): the over-cap test must meet the
+    // gateway's 4 MiB cap, not an upstream 413 that may win the race.
+    let app = Router::new().fallback(upstream).with_state(up.clone()).layer(axum::extract::DefaultBodyLimit::disable());
+    let origin = serve(app).await;
     let env = Env::new();
     let lk = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
     let report = lk
