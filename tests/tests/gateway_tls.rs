@@ -4,8 +4,9 @@
 //! A test CA is made with rcgen and offered to both clients the way an administrator would, by
 //! `SSL_CERT_FILE` (rustls-platform-verifier reads it on Linux). One upstream has a certificate
 //! from that CA: the engine connects to it, and a `tools/call` through the gateway arrives with
-//! the injected credential. A second upstream has a self-signed certificate nobody trusts: the
-//! gateway refuses to talk to it and the app gets a JSON-RPC error naming the server.
+//! the injected credential. Three more are refused, and the app gets a JSON-RPC error naming the
+//! server and the fault: a self-signed certificate nobody trusts, one from the trusted CA for
+//! another host name, and an expired one from the trusted CA.
 //!
 //! One test in this file, because `SSL_CERT_FILE` is process-wide.
 
@@ -71,7 +72,11 @@ async fn serve_tls(app: Router, chain: Vec<CertificateDer<'static>>, key: Privat
 }
 
 fn leaf_params() -> CertificateParams {
-    let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+    leaf_for(&["127.0.0.1", "localhost"])
+}
+
+fn leaf_for(names: &[&str]) -> CertificateParams {
+    let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
     params.distinguished_name.push(DnType::CommonName, "tls upstream");
     params
 }
@@ -108,7 +113,16 @@ async fn an_https_upstream_is_reached_with_the_system_trust_and_an_untrusted_one
     let trusted = serve_tls(app.clone(), vec![leaf.der().clone()], key_der(&leaf_key)).await;
     let rogue_key = KeyPair::generate().unwrap();
     let rogue = leaf_params().self_signed(&rogue_key).unwrap();
-    let untrusted = serve_tls(app, vec![rogue.der().clone()], key_der(&rogue_key)).await;
+    let untrusted = serve_tls(app.clone(), vec![rogue.der().clone()], key_der(&rogue_key)).await;
+    // Two more from the trusted CA that must still be refused: one for another host, one expired.
+    let other_key = KeyPair::generate().unwrap();
+    let other = leaf_for(&["mcp.other.example"]).signed_by(&other_key, &issuer).unwrap();
+    let wrong_name = serve_tls(app.clone(), vec![other.der().clone()], key_der(&other_key)).await;
+    let old_key = KeyPair::generate().unwrap();
+    let mut old_params = leaf_params();
+    (old_params.not_before, old_params.not_after) = (rcgen::date_time_ymd(2020, 1, 1), rcgen::date_time_ymd(2021, 1, 1));
+    let old = old_params.signed_by(&old_key, &issuer).unwrap();
+    let expired = serve_tls(app, vec![old.der().clone()], key_der(&old_key)).await;
 
     let env = Env::new();
     let lk = engine(&env, Arc::new(HeadlessBrowser::new()), Arc::new(SystemClock));
@@ -117,9 +131,14 @@ async fn an_https_upstream_is_reached_with_the_system_trust_and_an_untrusted_one
         .await
         .expect("the engine connects over TLS with the test CA trusted");
     assert_eq!(report.server.as_deref(), Some("tls-upstream"));
-    lk.resolve(&format!("{untrusted}/mcp"), Some("rogue"), None, &Default::default()).unwrap();
+    let refused =
+        [(untrusted, "rogue", "certificate is not trusted"), (wrong_name, "wrong-name", "for a different address"), (expired, "expired", "has expired")];
+    let mut refused_keys = Vec::new();
+    for (url, name, _) in &refused {
+        lk.resolve(&format!("{url}/mcp"), Some(name), None, &Default::default()).unwrap();
+        refused_keys.push(lk.issue_local_key(name, "test").unwrap().1);
+    }
     let (_, key) = lk.issue_local_key("tls", "test").unwrap();
-    let (_, rogue_key) = lk.issue_local_key("rogue", "test").unwrap();
     let gateway = Gateway::start(lk.clone(), env.config_dir(), Config::on_port(0)).await.expect("gateway starts");
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let call = |name: &str, key: String| {
@@ -141,13 +160,19 @@ async fn an_https_upstream_is_reached_with_the_system_trust_and_an_untrusted_one
     assert_eq!(after.len(), before + 1, "one request reached the upstream over TLS");
     assert_eq!(after.last().unwrap(), &None, "a connection without sign-in sends no credential, and never the local key");
 
-    let resp = call("rogue", rogue_key.expose().clone()).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
-    let v: Value = resp.json().await.unwrap();
-    assert_eq!(v["id"], 5, "{v}");
-    let message = v["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("could not be reached") && message.contains("127.0.0.1"), "{v}");
-    assert_eq!(seen.lock().unwrap().len(), before + 1, "nothing was sent to the untrusted server");
+    // Each refusal names the server and says what is wrong with its certificate, instead of
+    // calling a running server unreachable.
+    for ((_, name, says), key) in refused.iter().zip(&refused_keys) {
+        let resp = call(name, key.expose().clone()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["id"], 5, "{v}");
+        let message = v["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says) && message.contains("127.0.0.1") && message.contains("latchkey doctor"), "{name}: {v}");
+        let status = lk.status().unwrap().into_iter().find(|c| c.name == *name).unwrap();
+        assert_eq!((status.requests, status.errors), (1, 1), "counted as a failed request: {status:?}");
+    }
+    assert_eq!(seen.lock().unwrap().len(), before + 1, "nothing was sent to a refused server");
 
     gateway.shutdown(Duration::from_secs(2)).await;
     drop(env);

@@ -31,7 +31,7 @@ use latchkey_core::{AuthKind, Credential, Latchkey, Outcome};
 
 use crate::legacy;
 use crate::request_body::RequestBody;
-use crate::upstream::{SendError, Upstream};
+use crate::upstream::{SendError, TlsFault, Upstream};
 
 /// Header a client may use for its local key when it cannot set `Authorization`.
 pub use latchkey_bridge::KEY_HEADER;
@@ -121,15 +121,17 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
                     hop.engine.record_activity(&name, Outcome::ClientError);
                     return too_large(&hop);
                 }
-                let (status, detail) = match e {
-                    SendFail::Timeout => (StatusCode::GATEWAY_TIMEOUT, "the server did not answer in time".to_owned()),
-                    SendFail::Unreachable => (StatusCode::BAD_GATEWAY, "the server could not be reached".to_owned()),
-                    SendFail::Body => (StatusCode::BAD_REQUEST, "the app broke off its request".to_owned()),
+                let (status, detail, next_step) = match e {
+                    SendFail::Timeout => (StatusCode::GATEWAY_TIMEOUT, "the server did not answer in time", ""),
+                    SendFail::Unreachable => (StatusCode::BAD_GATEWAY, "the server could not be reached", ""),
+                    SendFail::Tls(fault) => (StatusCode::BAD_GATEWAY, fault.describe(), " Run `latchkey doctor` to see what to do."),
+                    SendFail::Body => (StatusCode::BAD_REQUEST, "the app broke off its request", ""),
                 };
                 // An app that broke off its own request says nothing about the server's health.
-                let outcome = if matches!(e, SendFail::Body) { Outcome::ClientError } else { Outcome::Unreachable(detail.clone()) };
+                let outcome = if matches!(e, SendFail::Body) { Outcome::ClientError } else { Outcome::Unreachable(detail.to_owned()) };
                 hop.engine.record_activity(&name, outcome);
-                return rpc_error(status, body.rpc_id(wait).await, &format!("Latchkey: {detail} ({}).", target.host_str().unwrap_or_default()));
+                let message = format!("Latchkey: {detail} ({}).{next_step}", target.host_str().unwrap_or_default());
+                return rpc_error(status, body.rpc_id(wait).await, &message);
             }
         };
         if response.status() == StatusCode::UNAUTHORIZED && !replayed && route.auth != AuthKind::None {
@@ -319,6 +321,7 @@ async fn send(
         Err(_) if body.failure().is_some() => Err(SendFail::Body),
         Err(SendError::Timeout) => Err(SendFail::Timeout),
         Err(SendError::Unreachable) => Err(SendFail::Unreachable),
+        Err(SendError::Tls(fault)) => Err(SendFail::Tls(fault)),
     }
 }
 
@@ -326,6 +329,7 @@ async fn send(
 enum SendFail {
     Timeout,
     Unreachable,
+    Tls(TlsFault),
     /// The client's body broke off (or went over the cap) while it was being sent.
     Body,
 }

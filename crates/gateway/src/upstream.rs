@@ -48,6 +48,66 @@ pub enum SendError {
     Timeout,
     /// No connection, or it broke before a response came.
     Unreachable,
+    /// The connection was refused at the TLS step: the user needs to hear about certificates,
+    /// not that the server is down.
+    Tls(TlsFault),
+}
+
+/// Why a secure connection could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsFault {
+    /// Not signed by anything this computer trusts (often TLS inspection on the network).
+    Untrusted,
+    /// Expired, or not valid yet.
+    OutOfDate,
+    /// Issued for another host name.
+    WrongName,
+    /// Anything else in the handshake (no shared protocol version, a broken certificate).
+    Handshake,
+}
+
+impl TlsFault {
+    /// Finds a rustls error in `error`'s chain. hyper-rustls and reqwest wrap it in `io::Error`s
+    /// (hyper-rustls in two), and `io::Error::source()` skips the error it wraps, so such a link
+    /// is opened with `get_ref` instead.
+    pub fn find(error: &(dyn std::error::Error + 'static)) -> Option<TlsFault> {
+        use rustls::CertificateError as C;
+        let mut link = Some(error);
+        while let Some(e) = link {
+            if let Some(found) = e.downcast_ref::<rustls::Error>() {
+                return Some(match found {
+                    rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => TlsFault::Untrusted,
+                    rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. }) => {
+                        TlsFault::OutOfDate
+                    }
+                    rustls::Error::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => TlsFault::WrongName,
+                    // The platform verifier reports some refusals as `Other`.
+                    rustls::Error::InvalidCertificate(C::Other(_)) => TlsFault::Untrusted,
+                    _ => TlsFault::Handshake,
+                });
+            }
+            link = match e.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => e.source(),
+            };
+        }
+        None
+    }
+
+    /// A short phrase for the user: "the server's certificate …".
+    pub fn describe(self) -> &'static str {
+        match self {
+            TlsFault::Untrusted => "the server's certificate is not trusted by this computer (something on your network may be inspecting HTTPS)",
+            TlsFault::OutOfDate => "the server's certificate has expired or is not valid yet (check this computer's date and time)",
+            TlsFault::WrongName => "the server's certificate is for a different address",
+            TlsFault::Handshake => "a secure connection to the server could not be set up",
+        }
+    }
+}
+
+/// Classifies a failed send: a TLS refusal, or the server being out of reach.
+fn unreachable(error: &(dyn std::error::Error + 'static)) -> SendError {
+    TlsFault::find(error).map_or(SendError::Unreachable, SendError::Tls)
 }
 
 /// The upstream client.
@@ -117,7 +177,7 @@ impl Upstream {
                 };
                 match tokio::time::timeout(timeout, sent).await {
                     Ok(Ok(response)) => Ok(response.map(Body::new)),
-                    Ok(Err(_)) => Err(SendError::Unreachable),
+                    Ok(Err(e)) => Err(unreachable(&e)),
                     Err(_) => Err(SendError::Timeout),
                 }
             }
@@ -126,7 +186,7 @@ impl Upstream {
                 match tokio::time::timeout(timeout, client.execute(request)).await {
                     Ok(Ok(response)) => Ok(http::Response::from(response).map(Body::new)),
                     Ok(Err(e)) if e.is_timeout() => Err(SendError::Timeout),
-                    Ok(Err(_)) => Err(SendError::Unreachable),
+                    Ok(Err(e)) => Err(unreachable(&e)),
                     Err(_) => Err(SendError::Timeout),
                 }
             }
@@ -163,6 +223,27 @@ mod tests {
             assert_eq!(response.status(), http::StatusCode::OK);
             assert_eq!(&response.into_body().collect().await.unwrap().to_bytes()[..], b"hello");
         }
+    }
+
+    #[test]
+    fn tls_faults_are_found_inside_wrapping_io_errors() {
+        use rustls::CertificateError as C;
+        use std::io::{Error, ErrorKind};
+        // As hyper-rustls hands it to hyper-util: an io::Error holding an io::Error holding it.
+        let wrapped = |e: rustls::Error| Error::other(Error::new(ErrorKind::InvalidData, e));
+        let cases = [
+            (rustls::Error::InvalidCertificate(C::UnknownIssuer), TlsFault::Untrusted),
+            (rustls::Error::InvalidCertificate(C::Expired), TlsFault::OutOfDate),
+            (rustls::Error::InvalidCertificate(C::NotValidForName), TlsFault::WrongName),
+            (rustls::Error::NoCertificatesPresented, TlsFault::Handshake),
+        ];
+        for (error, fault) in cases {
+            assert_eq!(TlsFault::find(&wrapped(error.clone())), Some(fault), "{error:?}");
+            assert_eq!(unreachable(&wrapped(error)), SendError::Tls(fault));
+        }
+        let refused = Error::other(Error::from(ErrorKind::ConnectionRefused));
+        assert_eq!(TlsFault::find(&refused), None);
+        assert_eq!(unreachable(&refused), SendError::Unreachable);
     }
 
     #[tokio::test]
