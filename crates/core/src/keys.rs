@@ -134,7 +134,7 @@ impl KeyRing {
         })
     }
 
-    /// The key's entry when `presented` is a valid key for `connection`.
+    /// Whether `presented` is a valid, unrevoked key for `connection`.
     pub fn verify(&self, connection: &str, presented: &str) -> Result<bool> {
         let Some(rest) = presented.strip_prefix("lk_") else { return Ok(false) };
         let Some((id, _)) = rest.split_once('_') else { return Ok(false) };

@@ -31,7 +31,7 @@ use latchkey_core::{AuthKind, Credential, Latchkey, Outcome};
 
 use crate::legacy;
 use crate::request_body::RequestBody;
-use crate::upstream::{SendError, TlsFault, Upstream};
+use crate::upstream::{SendError, Upstream};
 
 /// Header a client may use for its local key when it cannot set `Authorization`.
 pub use latchkey_bridge::KEY_HEADER;
@@ -122,9 +122,9 @@ async fn forward(hop: Arc<Hop>, name: String, rest: Option<String>, request: Req
                     return too_large(&hop);
                 }
                 let (status, detail, next_step) = match e {
-                    SendFail::Timeout => (StatusCode::GATEWAY_TIMEOUT, "the server did not answer in time", ""),
-                    SendFail::Unreachable => (StatusCode::BAD_GATEWAY, "the server could not be reached", ""),
-                    SendFail::Tls(fault) => (StatusCode::BAD_GATEWAY, fault.describe(), " Run `latchkey doctor` to see what to do."),
+                    SendFail::Upstream(SendError::Timeout) => (StatusCode::GATEWAY_TIMEOUT, "the server did not answer in time", ""),
+                    SendFail::Upstream(SendError::Unreachable) => (StatusCode::BAD_GATEWAY, "the server could not be reached", ""),
+                    SendFail::Upstream(SendError::Tls(fault)) => (StatusCode::BAD_GATEWAY, fault.describe(), " Run `latchkey doctor` to see what to do."),
                     SendFail::Body => (StatusCode::BAD_REQUEST, "the app broke off its request", ""),
                 };
                 // An app that broke off its own request says nothing about the server's health.
@@ -292,7 +292,7 @@ async fn send(
     body: &RequestBody,
     credential: Option<&Credential>,
 ) -> Result<http::Response<Body>, SendFail> {
-    let uri: http::Uri = target.as_str().parse().map_err(|_| SendFail::Unreachable)?;
+    let uri: http::Uri = target.as_str().parse().map_err(|_| SendFail::Upstream(SendError::Unreachable))?;
     let mut out = HeaderMap::with_capacity(headers.len() + 2);
     for (name, value) in headers {
         if !drop_request_header(name) {
@@ -315,21 +315,16 @@ async fn send(
     *request.method_mut() = method.clone();
     *request.uri_mut() = uri;
     *request.headers_mut() = out;
-    match hop.upstream.send(request, hop.limits.upstream_timeout).await {
-        Ok(r) => Ok(r),
+    hop.upstream.send(request, hop.limits.upstream_timeout).await.map_err(|e| {
         // The body is ours to judge: the client only sees that it stopped.
-        Err(_) if body.failure().is_some() => Err(SendFail::Body),
-        Err(SendError::Timeout) => Err(SendFail::Timeout),
-        Err(SendError::Unreachable) => Err(SendFail::Unreachable),
-        Err(SendError::Tls(fault)) => Err(SendFail::Tls(fault)),
-    }
+        if body.failure().is_some() { SendFail::Body } else { SendFail::Upstream(e) }
+    })
 }
 
 /// Why the upstream request produced no response.
 enum SendFail {
-    Timeout,
-    Unreachable,
-    Tls(TlsFault),
+    /// The upstream's side: no connection, no answer in time, or a refused certificate.
+    Upstream(SendError),
     /// The client's body broke off (or went over the cap) while it was being sent.
     Body,
 }

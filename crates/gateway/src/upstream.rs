@@ -38,6 +38,11 @@ fn connector() -> HttpConnector {
     http
 }
 
+/// A pooled client over `connector`, keeping idle connections as long as reqwest does.
+fn pooled<C: hyper_util::client::legacy::connect::Connect + Clone>(connector: C) -> Client<C, UpstreamBody> {
+    Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE).build(connector)
+}
+
 /// A request body as the upstream client takes it.
 pub type UpstreamBody = BoxBody<Bytes, std::io::Error>;
 
@@ -132,8 +137,7 @@ impl Upstream {
     }
 
     fn build(proxied: Option<reqwest::Client>) -> Self {
-        let plain = Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE).build(connector());
-        Upstream { plain, tls: OnceLock::new(), proxied }
+        Upstream { plain: pooled(connector()), tls: OnceLock::new(), proxied }
     }
 
     fn tls(&self) -> Result<&Client<HttpsConnector<HttpConnector>, UpstreamBody>, GatewayError> {
@@ -151,7 +155,7 @@ impl Upstream {
             .with_no_client_auth();
         let https = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_only().enable_http1().wrap_connector(connector());
         // Two first requests at once may both build one; the loser's is dropped.
-        let _ = self.tls.set(Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE).build(https));
+        let _ = self.tls.set(pooled(https));
         self.tls.get().ok_or_else(|| GatewayError::Client("the TLS client could not be kept".into()))
     }
 
